@@ -1,0 +1,92 @@
+//! Domain errors → HTTP: the single table of which failure answers which status.
+
+use poem::http::StatusCode;
+
+use super::envelope::{ApiError, msg};
+use crate::users::{UserError, WechatStep};
+use crate::wechat::WechatError;
+
+/// How long a client should wait after WeChat said it is busy.
+const WECHAT_BUSY_RETRY_AFTER_SECS: u64 = 1;
+/// WeChat's per-minute limit resets within a minute.
+const WECHAT_RATE_LIMIT_RETRY_AFTER_SECS: u64 = 60;
+
+impl From<UserError> for ApiError {
+    fn from(err: UserError) -> Self {
+        match err {
+            UserError::InvalidField(field) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{}：{} {}", msg::BAD_REQUEST, field.field, field.reason),
+            )
+            .with_data("field", field.field)
+            .with_data("reason", field.reason),
+            UserError::CodeInFlight { retry_after_secs } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, msg::TOO_MANY_REQUESTS)
+                    .with_retry_after(retry_after_secs)
+            }
+            UserError::Unauthorized(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, msg::UNAUTHORIZED)
+            }
+            UserError::MissingOpenid => {
+                ApiError::new(StatusCode::UNAUTHORIZED, msg::MISSING_OPENID)
+            }
+            UserError::UserGone => ApiError::new(StatusCode::NOT_FOUND, msg::USER_GONE),
+            UserError::Wechat { step, source } => from_wechat(step, &source),
+            UserError::Store(err) => {
+                tracing::error!(error = %err, "database failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+fn from_wechat(step: WechatStep, err: &WechatError) -> ApiError {
+    let api_error = match (err, step) {
+        (
+            WechatError::Rejected {
+                errcode: 40029 | 40163,
+                ..
+            },
+            WechatStep::Login,
+        ) => ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_CODE_INVALID)
+            .with_data("field", "users_wx_code"),
+        (
+            WechatError::Rejected {
+                errcode: 40029 | 40163,
+                ..
+            },
+            WechatStep::PhoneNumber,
+        ) => ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_PHONE_CODE_INVALID)
+            .with_data("field", "users_phone_code"),
+        (WechatError::Rejected { errcode: 40226, .. }, _) => {
+            ApiError::new(StatusCode::FORBIDDEN, msg::WECHAT_USER_BLOCKED)
+        }
+        (WechatError::Rejected { errcode: 45011, .. }, _) => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, msg::WECHAT_RATE_LIMITED)
+                .with_retry_after(WECHAT_RATE_LIMIT_RETRY_AFTER_SECS)
+        }
+        (WechatError::Rejected { errcode: -1, .. }, _) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg::WECHAT_BUSY)
+                .with_retry_after(WECHAT_BUSY_RETRY_AFTER_SECS)
+        }
+        (WechatError::Timeout, _) => {
+            ApiError::new(StatusCode::GATEWAY_TIMEOUT, msg::WECHAT_TIMEOUT)
+        }
+        // Anything else (unreachable, unreadable, an errcode that means our own
+        // configuration is wrong) is WeChat failing us, not the client's doing.
+        _ => ApiError::new(StatusCode::BAD_GATEWAY, msg::WECHAT_BAD_GATEWAY),
+    };
+    if api_error.status.is_server_error() {
+        tracing::warn!(error = %err, ?step, status = api_error.status.as_u16(), "wechat call failed");
+    } else {
+        tracing::info!(
+            errcode = err.errcode(),
+            ?step,
+            "wechat rejected the request"
+        );
+    }
+    match err.errcode() {
+        Some(errcode) => api_error.with_data("errcode", errcode),
+        None => api_error,
+    }
+}

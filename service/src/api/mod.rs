@@ -1,0 +1,39 @@
+//! The HTTP edge: poem-openapi handlers, one file per tag, and the one error envelope.
+
+pub mod envelope;
+mod errors;
+mod fields;
+pub mod framework;
+mod security;
+mod system;
+pub mod types;
+mod wechat;
+
+use poem_openapi::{OpenApiService, Tags};
+
+pub use envelope::{ApiError, ErrorBody};
+pub use system::SystemApi;
+pub use wechat::WechatApi;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// 基础检查接口
+    #[oai(rename = "系统")]
+    System,
+    /// 基于微信 openid 与 PocketBase 原生 token 的认证接口
+    #[oai(rename = "微信认证")]
+    Wechat,
+}
+
+pub type ApiService = OpenApiService<(SystemApi, WechatApi), ()>;
+
+/// The API with its generated OpenAPI document. `build_app`, `bai-service spec` and the
+/// spec drift test all use this one function.
+pub fn api_service() -> ApiService {
+    OpenApiService::new((SystemApi, WechatApi), "BAI API", env!("CARGO_PKG_VERSION"))
+        .description(
+            "WeChat mini-program backend, compatible with the PocketBase `bai_api_pb_hooks` API. \
+             Every error is `{code, msg, data}` with `code` equal to the HTTP status.",
+        )
+        .server("http://localhost:8090")
+}

@@ -1,0 +1,28 @@
+//! The `bearerAuth` scheme: a PocketBase auth token in `Authorization`.
+
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+
+use super::envelope::ApiError;
+use crate::state::AppState;
+use crate::users::{self, Authenticated};
+
+/// PocketBase auth token (`Authorization: Bearer <token>`; the prefix may be omitted).
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    bearer_format = "PocketBaseAuthToken",
+    rename = "bearerAuth",
+    checker = "check_token"
+)]
+pub struct BearerAuth(pub Authenticated);
+
+async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Authenticated> {
+    let state = req
+        .data::<AppState>()
+        .ok_or_else(|| ApiError::internal().into_poem_error())?;
+    users::authenticate(state, &bearer.token)
+        .await
+        .map_err(|err| ApiError::from(err).into_poem_error())
+}

@@ -1,0 +1,273 @@
+//! Request and response bodies of the contract. Doc comments become the spec's descriptions.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object};
+
+use super::fields::TextField;
+use crate::auth::AUTH_COLLECTION_ID;
+use crate::store::CompanyRecord;
+use crate::users::{
+    FieldError, LoginStatus, ProfileInput, USERS_TYPE_REGISTERED, User, is_info_complete,
+    mask_phone,
+};
+
+/// The name PocketBase gives the users collection.
+pub const AUTH_COLLECTION_NAME: &str = "tbl_auth_users";
+
+/// 微信登录请求
+#[derive(Debug, Object)]
+pub struct WechatLoginRequest {
+    /// 微信小程序登录临时凭证 code (`wx.login`)
+    pub users_wx_code: TextField<128>,
+}
+
+/// 更新资料请求
+#[derive(Debug, Object)]
+pub struct WechatProfileRequest {
+    /// 昵称 (trimmed; at most 32 characters)
+    pub users_name: TextField<32>,
+    /// 手机号授权 code (`getPhoneNumber` button)
+    pub users_phone_code: TextField<128>,
+    /// 头像地址 (http/https, at most 512 characters)
+    pub users_picture: TextField<512>,
+}
+
+impl TryFrom<WechatProfileRequest> for ProfileInput {
+    type Error = FieldError;
+
+    fn try_from(body: WechatProfileRequest) -> Result<Self, FieldError> {
+        Ok(ProfileInput {
+            users_name: body.users_name.into_text("users_name")?,
+            users_phone_code: body.users_phone_code.into_text("users_phone_code")?,
+            users_picture: body.users_picture.into_text("users_picture")?,
+        })
+    }
+}
+
+/// 健康检查结果
+#[derive(Debug, Object)]
+pub struct HealthData {
+    /// `healthy`, or `unhealthy` when the database cannot be reached
+    pub status: String,
+    pub timestamp: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct HealthEnvelope {
+    pub code: u16,
+    pub msg: String,
+    pub data: HealthData,
+}
+
+#[derive(Debug, Object)]
+pub struct HelloWorldData {
+    pub message: String,
+    pub timestamp: DateTime<Utc>,
+    pub status: String,
+    /// When this binary was built (RFC 3339)
+    #[oai(nullable)]
+    pub build_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Object)]
+pub struct HelloWorldEnvelope {
+    pub code: u16,
+    pub msg: String,
+    pub data: HelloWorldData,
+}
+
+/// 用户类型
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum UsersType {
+    #[oai(rename = "游客")]
+    Guest,
+    #[oai(rename = "注册用户")]
+    Registered,
+}
+
+/// 公司信息 (`tbl_company` row)
+#[derive(Debug, Clone, Object)]
+pub struct CompanyInfo {
+    pub company_id: String,
+    pub company_name: String,
+    pub created: String,
+    pub updated: String,
+}
+
+impl From<CompanyRecord> for CompanyInfo {
+    fn from(c: CompanyRecord) -> Self {
+        Self {
+            company_id: c.company_id,
+            company_name: c.company_name,
+            created: c.created,
+            updated: c.updated,
+        }
+    }
+}
+
+/// 用户信息
+#[derive(Debug, Clone, Object)]
+pub struct UserInfo {
+    /// PocketBase record id (15 characters `[a-z0-9]`)
+    pub pb_id: String,
+    /// Business id: `U` + registration date `YYMMDD` + 8 base32 characters, never changes
+    pub users_id: String,
+    pub users_type: UsersType,
+    pub users_name: String,
+    /// Full phone number (with the country prefix outside mainland China)
+    pub users_phone: String,
+    /// The phone number with all but the first 3 and last 4 digits hidden
+    pub users_phone_masked: String,
+    pub users_picture: String,
+    pub openid: String,
+    /// Empty when the user belongs to no company
+    pub company_id: String,
+    #[oai(nullable)]
+    pub company: Option<CompanyInfo>,
+    /// `2006-01-02 15:04:05.000Z`
+    pub created: String,
+    pub updated: String,
+}
+
+impl From<User> for UserInfo {
+    fn from(user: User) -> Self {
+        let r = user.record;
+        Self {
+            users_type: if r.users_type == USERS_TYPE_REGISTERED {
+                UsersType::Registered
+            } else {
+                UsersType::Guest
+            },
+            users_phone_masked: mask_phone(&r.users_phone),
+            pb_id: r.id,
+            users_id: r.users_id,
+            users_name: r.users_name,
+            users_phone: r.users_phone,
+            users_picture: r.users_picture,
+            openid: r.openid,
+            company_id: r.company_id.unwrap_or_default(),
+            company: user.company.map(CompanyInfo::from),
+            created: r.created,
+            updated: r.updated,
+        }
+    }
+}
+
+/// The PocketBase auth record, as PocketBase's own auth endpoints return it (never the token key).
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct AuthRecord {
+    pub id: String,
+    pub collection_id: String,
+    pub collection_name: String,
+    #[oai(rename = "users_id")]
+    pub users_id: String,
+    pub openid: String,
+    #[oai(rename = "users_type")]
+    pub users_type: UsersType,
+    #[oai(rename = "users_name")]
+    pub users_name: String,
+    #[oai(rename = "users_phone")]
+    pub users_phone: String,
+    #[oai(rename = "users_picture")]
+    pub users_picture: String,
+    #[oai(rename = "company_id")]
+    pub company_id: String,
+    pub created: String,
+    pub updated: String,
+}
+
+impl From<&UserInfo> for AuthRecord {
+    fn from(u: &UserInfo) -> Self {
+        Self {
+            id: u.pb_id.clone(),
+            collection_id: AUTH_COLLECTION_ID.to_owned(),
+            collection_name: AUTH_COLLECTION_NAME.to_owned(),
+            users_id: u.users_id.clone(),
+            openid: u.openid.clone(),
+            users_type: u.users_type,
+            users_name: u.users_name.clone(),
+            users_phone: u.users_phone.clone(),
+            users_picture: u.users_picture.clone(),
+            company_id: u.company_id.clone(),
+            created: u.created.clone(),
+            updated: u.updated.clone(),
+        }
+    }
+}
+
+/// `register_success` when this login created the user, else `login_success`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AuthStatus {
+    RegisterSuccess,
+    LoginSuccess,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AuthMetaData {
+    pub status: AuthStatus,
+    /// Name, phone and picture are all filled in
+    pub is_info_complete: bool,
+    pub user: UserInfo,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AuthMeta {
+    pub code: u16,
+    pub msg: String,
+    pub data: AuthMetaData,
+}
+
+/// PocketBase auth response: `{token, record, meta}`
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "PocketBaseAuthResponse")]
+pub struct AuthResponse {
+    /// PocketBase 原生 auth token
+    pub token: String,
+    /// PocketBase auth record 原始对象
+    pub record: AuthRecord,
+    pub meta: AuthMeta,
+}
+
+impl AuthResponse {
+    pub fn new(token: String, user: User, status: LoginStatus, msg: &str) -> Self {
+        let complete = is_info_complete(&user.record);
+        let user = UserInfo::from(user);
+        Self {
+            token,
+            record: AuthRecord::from(&user),
+            meta: AuthMeta {
+                code: 200,
+                msg: msg.to_owned(),
+                data: AuthMetaData {
+                    status: match status {
+                        LoginStatus::Registered => AuthStatus::RegisterSuccess,
+                        LoginStatus::LoggedIn => AuthStatus::LoginSuccess,
+                    },
+                    is_info_complete: complete,
+                    user,
+                },
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ProfileStatus {
+    UpdateSuccess,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ProfileData {
+    pub status: ProfileStatus,
+    pub user: UserInfo,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ProfileEnvelope {
+    pub code: u16,
+    pub msg: String,
+    pub data: ProfileData,
+}

@@ -1,0 +1,152 @@
+//! `微信认证` routes: login, profile and refresh-token.
+
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::payload::Json;
+
+use super::ApiTags;
+use super::envelope::error_responses;
+use super::security::BearerAuth;
+use super::types::{
+    AuthResponse, ProfileData, ProfileEnvelope, ProfileStatus, UserInfo, WechatLoginRequest,
+    WechatProfileRequest,
+};
+use crate::state::AppState;
+use crate::users::{self, LoginStatus, ProfileInput};
+
+pub struct WechatApi;
+
+error_responses! {
+    pub enum LoginError {
+        /// 参数错误，或微信登录凭证无效或已使用 (WeChat 40029/40163)
+        400 => BadRequest,
+        /// 微信判定该用户存在风险 (WeChat 40226)
+        403 => Forbidden,
+        /// 请求体过大
+        413 => PayloadTooLarge,
+        /// 请求体必须为 application/json
+        415 => UnsupportedMediaType,
+        /// 重复请求过于频繁 (the same code is in flight, or WeChat 45011)
+        429 => TooManyRequests,
+        /// 微信服务异常 (unreachable or unreadable answer)
+        502 => BadGateway,
+        /// 微信服务繁忙 (WeChat -1)
+        503 => ServiceUnavailable,
+        /// 微信服务响应超时
+        504 => GatewayTimeout,
+    }
+}
+
+error_responses! {
+    pub enum ProfileError {
+        /// 参数错误，或手机号授权凭证无效或已使用 (WeChat 40029)
+        400 => BadRequest,
+        /// token 无效或当前 auth record 缺少 openid
+        401 => Unauthorized,
+        /// 用户不存在
+        404 => NotFound,
+        /// 请求体过大
+        413 => PayloadTooLarge,
+        /// 请求体必须为 application/json
+        415 => UnsupportedMediaType,
+        /// 微信接口调用过于频繁 (WeChat 45011)
+        429 => TooManyRequests,
+        /// 微信服务异常
+        502 => BadGateway,
+        /// 微信服务繁忙 (WeChat -1)
+        503 => ServiceUnavailable,
+        /// 微信服务响应超时
+        504 => GatewayTimeout,
+    }
+}
+
+error_responses! {
+    pub enum RefreshError {
+        /// token 无效或当前 auth record 缺少 openid
+        401 => Unauthorized,
+        /// 用户不存在
+        404 => NotFound,
+        /// 请求体过大
+        413 => PayloadTooLarge,
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Wechat")]
+impl WechatApi {
+    /// 微信登录/注册合一
+    ///
+    /// 使用微信 code 换取 openid。若 `tbl_auth_users` 中不存在对应用户则自动创建 auth record，
+    /// 随后返回 PocketBase 原生 auth token。
+    #[oai(
+        path = "/api/wechat/login",
+        method = "post",
+        operation_id = "wechatLogin"
+    )]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        body: Json<WechatLoginRequest>,
+    ) -> Result<Json<AuthResponse>, LoginError> {
+        let code = body.0.users_wx_code.into_text("users_wx_code")?;
+        let outcome = users::login(&state, &code).await?;
+        let msg = match outcome.status {
+            LoginStatus::Registered => "注册成功",
+            LoginStatus::LoggedIn => "登录成功",
+        };
+        Ok(Json(AuthResponse::new(
+            outcome.token,
+            outcome.user,
+            outcome.status,
+            msg,
+        )))
+    }
+
+    /// 更新微信用户资料
+    ///
+    /// Saves name and picture, and the phone number WeChat returns for `users_phone_code`.
+    /// `users_type` becomes `注册用户` once name, phone and picture are all set.
+    #[oai(
+        path = "/api/wechat/profile",
+        method = "post",
+        operation_id = "wechatProfile"
+    )]
+    async fn profile(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<WechatProfileRequest>,
+    ) -> Result<Json<ProfileEnvelope>, ProfileError> {
+        let input = ProfileInput::try_from(body.0)?;
+        let user = users::update_profile(&state, &auth.0, &input).await?;
+        Ok(Json(ProfileEnvelope {
+            code: 200,
+            msg: "更新成功".to_owned(),
+            data: ProfileData {
+                status: ProfileStatus::UpdateSuccess,
+                user: UserInfo::from(user),
+            },
+        }))
+    }
+
+    /// 刷新 PocketBase 原生 token
+    ///
+    /// 直接从当前 `Authorization` 对应的 auth record 读取 openid 并重新返回原生 auth token。
+    #[oai(
+        path = "/api/wechat/refresh-token",
+        method = "post",
+        operation_id = "wechatRefreshToken"
+    )]
+    async fn refresh_token(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<Json<AuthResponse>, RefreshError> {
+        let outcome = users::refresh(&state, auth.0).await?;
+        Ok(Json(AuthResponse::new(
+            outcome.token,
+            outcome.user,
+            outcome.status,
+            "刷新成功",
+        )))
+    }
+}

@@ -1,0 +1,138 @@
+//! HS256 JWTs shaped exactly like PocketBase's auth tokens, so PocketBase SDKs (and a PocketBase
+//! reading the same data) accept them: claims `{collectionId, exp, id, refreshable, type}`,
+//! signed with the user's `token_key` followed by the auth secret.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::distr::{Alphanumeric, SampleString};
+use serde::{Deserialize, Serialize};
+
+/// The id PocketBase assigns to the `tbl_auth_users` collection.
+pub const AUTH_COLLECTION_ID: &str = "pbc_421601843";
+const AUTH_TOKEN_TYPE: &str = "auth";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthClaims {
+    #[serde(rename = "collectionId")]
+    pub collection_id: String,
+    pub exp: i64,
+    pub id: String,
+    pub refreshable: bool,
+    #[serde(rename = "type")]
+    pub token_type: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token is malformed")]
+    Malformed,
+    #[error("token is not an auth token of this collection")]
+    WrongKind,
+    #[error("token signature, algorithm or expiry is invalid")]
+    Invalid,
+}
+
+/// Issues and verifies tokens. Holds the service-wide auth secret.
+#[derive(Clone)]
+pub struct Tokens {
+    secret: String,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    pub fn new(secret: impl Into<String>, ttl: Duration) -> Self {
+        Self {
+            secret: secret.into(),
+            ttl,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A fresh token for the record `user_id` whose token key is `token_key`.
+    pub fn issue(&self, user_id: &str, token_key: &str) -> String {
+        let claims = AuthClaims {
+            collection_id: AUTH_COLLECTION_ID.to_owned(),
+            exp: chrono::Utc::now().timestamp() + self.ttl.as_secs() as i64,
+            id: user_id.to_owned(),
+            refreshable: true,
+            token_type: AUTH_TOKEN_TYPE.to_owned(),
+        };
+        let key = EncodingKey::from_secret(self.signing_key(token_key).as_bytes());
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)
+            .expect("HS256 signing with an in-memory key cannot fail")
+    }
+
+    /// Reads the claims without checking the signature, only to learn whose key to check it
+    /// with. Nothing may be trusted from the result until [`Tokens::verify`] passes.
+    pub fn peek(token: &str) -> Result<AuthClaims, TokenError> {
+        let claims: AuthClaims = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|_| TokenError::Malformed)?;
+        if claims.token_type != AUTH_TOKEN_TYPE || claims.collection_id != AUTH_COLLECTION_ID {
+            return Err(TokenError::WrongKind);
+        }
+        Ok(claims)
+    }
+
+    /// Verifies algorithm (HS256 only), signature and expiry (no leeway) against `token_key`.
+    pub fn verify(&self, token: &str, token_key: &str) -> Result<AuthClaims, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp"]);
+        let key = DecodingKey::from_secret(self.signing_key(token_key).as_bytes());
+        let data = jsonwebtoken::decode::<AuthClaims>(token, &key, &validation)
+            .map_err(|_| TokenError::Invalid)?;
+        if data.claims.token_type != AUTH_TOKEN_TYPE
+            || data.claims.collection_id != AUTH_COLLECTION_ID
+        {
+            return Err(TokenError::WrongKind);
+        }
+        Ok(data.claims)
+    }
+
+    fn signing_key(&self, token_key: &str) -> String {
+        let mut key = String::with_capacity(token_key.len() + self.secret.len());
+        key.push_str(token_key);
+        key.push_str(&self.secret);
+        key
+    }
+}
+
+/// A new random auth secret (50 alphanumerics, like PocketBase's generated secrets).
+pub fn generate_secret() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 50)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens() -> Tokens {
+        Tokens::new("s".repeat(40), Duration::from_secs(60))
+    }
+
+    #[test]
+    fn a_token_verifies_with_its_users_key_only() {
+        let token = tokens().issue("abc123def456ghi", "key-one");
+        let claims = tokens().verify(&token, "key-one").unwrap();
+        assert_eq!(claims.id, "abc123def456ghi");
+        assert!(claims.refreshable);
+        assert_eq!(tokens().verify(&token, "key-two"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn peek_rejects_garbage() {
+        assert_eq!(Tokens::peek("not-a-token"), Err(TokenError::Malformed));
+    }
+}

@@ -1,0 +1,18 @@
+//! bai-service: the WeChat mini-program backend.
+//!
+//! Data flows one way: HTTP ([`api`]) → domain ([`users`]) → [`store`] / [`wechat`] / [`auth`],
+//! and typed results flow back up to be mapped onto the contract's envelope.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod users;
+pub mod wechat;
+
+pub use api::api_service;
+pub use config::Settings;
+pub use startup::{Application, build_app};

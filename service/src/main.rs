@@ -1,0 +1,95 @@
+//! `bai-service`: serve (default), print the OpenAPI spec, run migrations, administer users.
+
+use clap::{Parser, Subcommand};
+
+use bai_service::config::Settings;
+use bai_service::store::{Db, DbOptions};
+use bai_service::{Application, api_service, telemetry, users};
+
+#[derive(Parser)]
+#[command(
+    name = "bai-service",
+    version,
+    about = "WeChat mini-program backend (PocketBase-hooks compatible)"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print the generated OpenAPI document (YAML).
+    Spec,
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Administer users.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Delete a user by record id (`pb_id`); their tokens then answer 404.
+    Delete { pb_id: String },
+    /// Give a user a new token key, revoking every token they hold.
+    RevokeTokens { pb_id: String },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Spec => {
+            print!("{}", api_service().spec_yaml());
+            Ok(())
+        }
+        Command::Serve => {
+            telemetry::init(cli.settings.log_format);
+            let app = Application::build(cli.settings).await?;
+            app.log_banner();
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            telemetry::init(cli.settings.log_format);
+            connect(&cli.settings).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Users { action } => {
+            let db = connect(&cli.settings).await?;
+            let (done, pb_id, what) = match action {
+                UsersAction::Delete { pb_id } => {
+                    (users::delete_user(&db, &pb_id).await?, pb_id, "deleted")
+                }
+                UsersAction::RevokeTokens { pb_id } => (
+                    users::rotate_token_key(&db, &pb_id).await?,
+                    pb_id,
+                    "tokens revoked",
+                ),
+            };
+            if done {
+                println!("{pb_id}: {what}");
+                Ok(())
+            } else {
+                anyhow::bail!("no user with pb_id {pb_id}")
+            }
+        }
+    }
+}
+
+async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    Ok(Db::connect(&DbOptions {
+        url: settings.database_url.clone(),
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
+    })
+    .await?)
+}

@@ -1,0 +1,39 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::Tokens;
+use crate::store::Db;
+use crate::wechat::WechatClient;
+
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub db: Db,
+    pub tokens: Tokens,
+    pub wechat: WechatClient,
+    /// How long a `users_wx_code` stays claimed by its first request.
+    pub guard_ttl: Duration,
+}
+
+impl AppState {
+    pub fn new(db: Db, tokens: Tokens, wechat: WechatClient, guard_ttl: Duration) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            tokens,
+            wechat,
+            guard_ttl,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

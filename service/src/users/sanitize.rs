@@ -1,0 +1,100 @@
+//! Input hygiene for every text a client sends: trim, strip control and zero-width
+//! characters, NFC-normalise, then enforce limits. Too-long input is rejected, never
+//! silently truncated.
+
+use unicode_normalization::UnicodeNormalization;
+
+pub const MAX_NAME_CHARS: usize = 32;
+pub const MAX_PICTURE_URL_CHARS: usize = 512;
+pub const MAX_CODE_CHARS: usize = 128;
+
+/// A field the client must fix; `reason` is shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {reason}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+pub fn sanitize_name(input: &str) -> Result<String, FieldError> {
+    clean_text("users_name", input, MAX_NAME_CHARS)
+}
+
+/// An avatar URL: http or https, with a host, at most 512 characters.
+pub fn sanitize_picture_url(input: &str) -> Result<String, FieldError> {
+    const FIELD: &str = "users_picture";
+    let cleaned = clean_text(FIELD, input, MAX_PICTURE_URL_CHARS)?;
+    let url = url::Url::parse(&cleaned).map_err(|_| FieldError::new(FIELD, "不是有效的 URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(FieldError::new(FIELD, "必须是 http 或 https 地址"));
+    }
+    if cleaned.chars().any(char::is_whitespace) {
+        return Err(FieldError::new(FIELD, "不能包含空白字符"));
+    }
+    Ok(cleaned)
+}
+
+/// A one-time WeChat code (`users_wx_code`, `users_phone_code`): opaque, no whitespace inside.
+pub fn sanitize_code(field: &'static str, input: &str) -> Result<String, FieldError> {
+    let cleaned = clean_text(field, input, MAX_CODE_CHARS)?;
+    if cleaned.chars().any(char::is_whitespace) {
+        return Err(FieldError::new(field, "不能包含空白字符"));
+    }
+    Ok(cleaned)
+}
+
+fn clean_text(field: &'static str, input: &str, max_chars: usize) -> Result<String, FieldError> {
+    let cleaned: String = input
+        .chars()
+        .filter(|c| !c.is_control() && !is_invisible(*c))
+        .nfc()
+        .collect::<String>()
+        .trim()
+        .to_owned();
+    if cleaned.is_empty() {
+        return Err(FieldError::new(field, "不能为空"));
+    }
+    if cleaned.chars().count() > max_chars {
+        return Err(FieldError::new(
+            field,
+            format!("长度不能超过 {max_chars} 个字符"),
+        ));
+    }
+    Ok(cleaned)
+}
+
+/// Zero-width and formatting characters that render as nothing but make look-alike names.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_stripped_and_normalised() {
+        assert_eq!(sanitize_name("  张三\u{200B}\n ").unwrap(), "张三");
+        assert_eq!(sanitize_name("e\u{0301}").unwrap(), "\u{00E9}");
+        assert_eq!(sanitize_name(" \u{200B} ").unwrap_err().reason, "不能为空");
+        assert!(sanitize_name(&"名".repeat(33)).is_err());
+        assert!(sanitize_name(&"名".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn pictures_must_be_http_urls() {
+        assert!(sanitize_picture_url("https://example.com/a.png").is_ok());
+        assert!(sanitize_picture_url("javascript:alert(1)").is_err());
+        assert!(sanitize_picture_url("ftp://example.com/a.png").is_err());
+        assert!(sanitize_picture_url("https://exa mple.com/a.png").is_err());
+    }
+}

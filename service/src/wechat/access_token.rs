@@ -1,0 +1,100 @@
+//! The access-token cache: a stable token (`POST /cgi-bin/stable_token`, idempotent across
+//! replicas, unlike `cgi-bin/token`), renewed five minutes before expiry, with one refresh
+//! in flight at a time (the mutex is held across the fetch, so concurrent callers wait for it).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use super::WechatError;
+use super::client::{WechatCredentials, send};
+use super::wire::{self, AccessTokenBody};
+
+const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AccessTokenCache {
+    current: Arc<Mutex<Option<CachedToken>>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    value: String,
+    renew_at: Instant,
+}
+
+impl AccessTokenCache {
+    pub async fn get(
+        &self,
+        http: &reqwest::Client,
+        creds: &WechatCredentials,
+    ) -> Result<String, WechatError> {
+        let mut current = self.current.lock().await;
+        if let Some(token) = current.as_ref().filter(|t| Instant::now() < t.renew_at) {
+            return Ok(token.value.clone());
+        }
+        let token = fetch(http, creds, false).await?;
+        let value = token.value.clone();
+        *current = Some(token);
+        Ok(value)
+    }
+
+    /// Called after WeChat rejected `stale`. If another task already replaced it, that token
+    /// is used; otherwise the stable token is fetched again, and force-refreshed only if
+    /// WeChat hands back the very token it just rejected.
+    pub async fn replace_stale(
+        &self,
+        http: &reqwest::Client,
+        creds: &WechatCredentials,
+        stale: &str,
+    ) -> Result<String, WechatError> {
+        let mut current = self.current.lock().await;
+        if let Some(token) = current
+            .as_ref()
+            .filter(|t| t.value != stale && Instant::now() < t.renew_at)
+        {
+            return Ok(token.value.clone());
+        }
+        let mut token = fetch(http, creds, false).await?;
+        if token.value == stale {
+            token = fetch(http, creds, true).await?;
+        }
+        let value = token.value.clone();
+        *current = Some(token);
+        Ok(value)
+    }
+}
+
+async fn fetch(
+    http: &reqwest::Client,
+    creds: &WechatCredentials,
+    force_refresh: bool,
+) -> Result<CachedToken, WechatError> {
+    let request = http
+        .post(format!(
+            "{}/cgi-bin/stable_token",
+            creds.api_base.trim_end_matches('/')
+        ))
+        .json(&json!({
+            "grant_type": "client_credential",
+            "appid": creds.appid,
+            "secret": creds.secret.expose(),
+            "force_refresh": force_refresh,
+        }));
+    let body: AccessTokenBody = wire::parse(&send(request).await?)?;
+    body.status.into_result()?;
+    let value = body
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| WechatError::Malformed("token answer has no access_token".into()))?;
+    let expires_in = Duration::from_secs(body.expires_in.unwrap_or(7200).max(0) as u64);
+    let renew_at = Instant::now() + expires_in.saturating_sub(RENEW_BEFORE_EXPIRY);
+    tracing::debug!(
+        expires_in = expires_in.as_secs(),
+        force_refresh,
+        "fetched a WeChat access token"
+    );
+    Ok(CachedToken { value, renew_at })
+}

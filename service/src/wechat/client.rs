@@ -1,0 +1,171 @@
+//! code2session and the phone-number exchange.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::WechatError;
+use super::access_token::AccessTokenCache;
+use super::error::STALE_TOKEN_ERRCODES;
+use super::wire::{self, Code2SessionBody, PhoneNumberBody};
+use crate::config::Secret;
+
+/// Largest WeChat answer we read; real ones are a few hundred bytes.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct WechatCredentials {
+    pub api_base: String,
+    pub appid: String,
+    pub secret: Secret,
+}
+
+/// The outcome of `wx.login` as WeChat reports it. `session_key` is a secret: never log it.
+#[derive(Clone)]
+pub struct Session {
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub session_key: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("openid", &self.openid)
+            .field("unionid", &self.unionid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneInfo {
+    /// With the country prefix for non-mainland numbers.
+    pub phone_number: String,
+    pub pure_phone_number: String,
+    pub country_code: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WechatClient {
+    http: reqwest::Client,
+    credentials: WechatCredentials,
+    tokens: AccessTokenCache,
+}
+
+impl WechatClient {
+    pub fn new(credentials: WechatCredentials, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .expect("a reqwest client with only timeouts set always builds");
+        Self {
+            http,
+            credentials,
+            tokens: AccessTokenCache::default(),
+        }
+    }
+
+    pub fn api_base(&self) -> &str {
+        &self.credentials.api_base
+    }
+
+    /// Exchanges a `wx.login` code for the user's openid (`GET /sns/jscode2session`).
+    #[tracing::instrument(name = "wechat.code2session", skip_all)]
+    pub async fn code2session(&self, js_code: &str) -> Result<Session, WechatError> {
+        let request = self.http.get(self.url("/sns/jscode2session")).query(&[
+            ("appid", self.credentials.appid.as_str()),
+            ("secret", self.credentials.secret.expose()),
+            ("js_code", js_code),
+            ("grant_type", "authorization_code"),
+        ]);
+        let body: Code2SessionBody = wire::parse(&send(request).await?)?;
+        body.status.into_result()?;
+        match (body.openid, body.session_key) {
+            (Some(openid), Some(session_key)) if !openid.is_empty() => Ok(Session {
+                openid,
+                unionid: body.unionid,
+                session_key,
+            }),
+            _ => Err(WechatError::Malformed(
+                "code2session answer has no openid".into(),
+            )),
+        }
+    }
+
+    /// Exchanges a getPhoneNumber code for the phone number. A stale access token is replaced
+    /// and the call retried once, never more.
+    #[tracing::instrument(name = "wechat.phone_number", skip_all)]
+    pub async fn phone_number(&self, phone_code: &str) -> Result<PhoneInfo, WechatError> {
+        let token = self.tokens.get(&self.http, &self.credentials).await?;
+        match self.phone_number_with(&token, phone_code).await {
+            Err(WechatError::Rejected { errcode, .. })
+                if STALE_TOKEN_ERRCODES.contains(&errcode) =>
+            {
+                tracing::warn!(
+                    errcode,
+                    "access token rejected; refreshing it and retrying once"
+                );
+                let fresh = self
+                    .tokens
+                    .replace_stale(&self.http, &self.credentials, &token)
+                    .await?;
+                self.phone_number_with(&fresh, phone_code).await
+            }
+            other => other,
+        }
+    }
+
+    async fn phone_number_with(
+        &self,
+        access_token: &str,
+        phone_code: &str,
+    ) -> Result<PhoneInfo, WechatError> {
+        let request = self
+            .http
+            .post(self.url("/wxa/business/getuserphonenumber"))
+            .query(&[("access_token", access_token)])
+            .json(&json!({ "code": phone_code }));
+        let body: PhoneNumberBody = wire::parse(&send(request).await?)?;
+        body.status.into_result()?;
+        let info = body
+            .phone_info
+            .ok_or_else(|| WechatError::Malformed("phone answer has no phone_info".into()))?;
+        match (info.phone_number, info.pure_phone_number) {
+            (Some(phone_number), Some(pure)) if !pure.is_empty() => Ok(PhoneInfo {
+                phone_number,
+                pure_phone_number: pure,
+                country_code: info.country_code.unwrap_or_else(|| "86".into()),
+            }),
+            _ => Err(WechatError::Malformed("phone_info lacks the number".into())),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.credentials.api_base.trim_end_matches('/'),
+            path
+        )
+    }
+}
+
+/// Sends the request and reads the body, whatever its Content-Type (code2session says
+/// `text/plain`). WeChat answers 200 even for errors, so any other status is a failure.
+pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<Vec<u8>, WechatError> {
+    let mut response = request.send().await.map_err(WechatError::from_reqwest)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(WechatError::HttpStatus(status.as_u16()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(WechatError::from_reqwest)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(WechatError::Malformed("answer too large".into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

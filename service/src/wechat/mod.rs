@@ -1,0 +1,9 @@
+//! The WeChat API client: the only module that talks HTTP to WeChat.
+
+mod access_token;
+mod client;
+mod error;
+mod wire;
+
+pub use client::{PhoneInfo, Session, WechatClient, WechatCredentials};
+pub use error::WechatError;
