@@ -1,0 +1,197 @@
+//! Start-up configuration: apps, users, fixed codes, limits. The same types are read from a
+//! `--seed` JSON file and built in code by tests.
+
+use poem_openapi::Object;
+use serde::{Deserialize, Serialize};
+
+use crate::{DEFAULT_APPID, DEFAULT_SECRET};
+
+/// A mini-program registered with the simulator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct AppSpec {
+    /// The mini-program's appid, e.g. `wx0000000000000001`.
+    pub appid: String,
+    /// The AppSecret clients must send along with the appid.
+    pub secret: String,
+    /// Open Platform account the app is bound to. Only bound apps return `unionid`, and two apps
+    /// bound to the same account give the same user the same `unionid`.
+    #[serde(default)]
+    #[oai(skip_serializing_if_is_none)]
+    pub open_platform: Option<String>,
+}
+
+impl AppSpec {
+    pub fn new(appid: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            appid: appid.into(),
+            secret: secret.into(),
+            open_platform: None,
+        }
+    }
+
+    /// Binds the app to an Open Platform account so that code2session returns a `unionid`.
+    pub fn bound_to(mut self, open_platform: impl Into<String>) -> Self {
+        self.open_platform = Some(open_platform.into());
+        self
+    }
+}
+
+/// Per-user settings. Users need no registration: any name used in a code is a user with no
+/// phone number who is not blocked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct UserSpec {
+    /// The user's name in the simulator (what `dev:<name>` and `/__sim/login-codes` refer to).
+    pub name: String,
+    /// Phone number used by phone codes minted without an explicit number.
+    #[serde(default)]
+    #[oai(skip_serializing_if_is_none)]
+    pub phone: Option<String>,
+    /// A risk-blocked user: code2session answers `40226 code blocked`.
+    #[serde(default)]
+    #[oai(default)]
+    pub blocked: bool,
+}
+
+/// A login code known before start-up, for clients that cannot call the control API.
+/// Unlike minted codes it never expires and may be used any number of times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct FixedLoginCode {
+    pub code: String,
+    pub user: String,
+    /// Defaults to the first app.
+    #[serde(default)]
+    #[oai(skip_serializing_if_is_none)]
+    pub appid: Option<String>,
+}
+
+/// A phone code known before start-up; never expires, reusable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct FixedPhoneCode {
+    pub code: String,
+    pub user: String,
+    pub phone: String,
+    #[serde(default)]
+    #[oai(skip_serializing_if_is_none)]
+    pub country_code: Option<String>,
+    #[serde(default)]
+    #[oai(skip_serializing_if_is_none)]
+    pub appid: Option<String>,
+}
+
+/// Quotas and rate limits. The defaults are the real ones (wechat-api.md §0); tests lower them
+/// to reach 45009/45011 in a few calls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(default)]
+pub struct Limits {
+    /// code2session calls per user per minute before 45011.
+    pub code2session_per_user_per_minute: u32,
+    /// code2session calls per app per day before 45009.
+    pub code2session_per_app_per_day: u32,
+    /// `cgi-bin/token` calls per app per day before 45009.
+    pub token_per_day: u32,
+    /// `stable_token` calls per app per minute before 45011.
+    pub stable_token_per_minute: u32,
+    /// `stable_token` calls per app per day before 45009.
+    pub stable_token_per_day: u32,
+    /// `force_refresh=true` refreshes per app per day before 45009.
+    pub force_refresh_per_day: u32,
+    /// Minimum seconds between two force refreshes; a sooner one returns the current token.
+    pub force_refresh_min_interval_secs: u64,
+    /// getuserphonenumber calls per app per minute before 45011.
+    pub phone_number_per_minute: u32,
+    /// resetusersessionkey calls per app per minute before 45011.
+    pub reset_session_key_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            code2session_per_user_per_minute: 100,
+            code2session_per_app_per_day: 10_000_000,
+            token_per_day: 2000,
+            stable_token_per_minute: 10_000,
+            stable_token_per_day: 500_000,
+            force_refresh_per_day: 20,
+            force_refresh_min_interval_secs: 30,
+            phone_number_per_minute: 10_000,
+            reset_session_key_per_minute: 60_000,
+        }
+    }
+}
+
+/// Everything the simulator starts from; `POST /__sim/reset` returns to exactly this.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimConfig {
+    /// Registered apps; the first one is "the" app of `Simulator::appid()`.
+    pub apps: Vec<AppSpec>,
+    pub users: Vec<UserSpec>,
+    pub login_codes: Vec<FixedLoginCode>,
+    pub phone_codes: Vec<FixedPhoneCode>,
+    /// Turns off the convenience codes (`dev:`, `dev-phone:`, `err:`), so only minted or fixed
+    /// codes work, as at real WeChat.
+    pub strict: bool,
+    pub limits: Limits,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            apps: vec![AppSpec::new(DEFAULT_APPID, DEFAULT_SECRET)],
+            users: Vec::new(),
+            login_codes: Vec::new(),
+            phone_codes: Vec::new(),
+            strict: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("cannot read seed file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid seed file {path}: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+}
+
+impl SimConfig {
+    /// Reads a seed file; fields it leaves out keep their defaults (so a seed without `apps`
+    /// still has the default app).
+    pub fn from_seed_file(path: &str) -> Result<Self, SeedError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| SeedError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    pub fn with_app(mut self, app: AppSpec) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    pub fn with_user(mut self, user: UserSpec) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}

@@ -1,0 +1,137 @@
+//! The `wechat-sim` binary: flags/env → `SimConfig` → a server until Ctrl-C or SIGTERM.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use wechat_sim::{AppSpec, DEFAULT_SECRET, SimConfig, Simulator};
+
+/// A fake WeChat server (api.weixin.qq.com) with a control API under /__sim.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "SIM_ADDR", default_value = "127.0.0.1:8091")]
+    addr: String,
+    /// An app as APPID:SECRET or APPID:SECRET:OPEN_PLATFORM (repeatable; replaces the default
+    /// app and the seed file's apps).
+    #[arg(long = "app", env = "SIM_APPS", value_delimiter = ',')]
+    apps: Vec<String>,
+    /// JSON seed file: {"apps": [...], "users": [...], "login_codes": [...], "phone_codes":
+    /// [...], "limits": {...}, "strict": false}.
+    #[arg(long, env = "SIM_SEED")]
+    seed: Option<String>,
+    /// Disable the convenience codes (dev:, dev-phone:, err:).
+    #[arg(long, env = "SIM_STRICT")]
+    strict: bool,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "SIM_LOG_JSON")]
+    log_json: bool,
+}
+
+fn parse_app(spec: &str) -> Result<AppSpec, String> {
+    let mut parts = spec.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(appid), Some(secret), platform) if !appid.is_empty() && !secret.is_empty() => {
+            let app = AppSpec::new(appid, secret);
+            Ok(match platform {
+                Some(platform) if !platform.is_empty() => app.bound_to(platform),
+                _ => app,
+            })
+        }
+        _ => Err(format!(
+            "--app expects APPID:SECRET[:OPEN_PLATFORM], got {spec:?}"
+        )),
+    }
+}
+
+fn config(args: &Args) -> Result<SimConfig, String> {
+    let mut config = match &args.seed {
+        Some(path) => SimConfig::from_seed_file(path).map_err(|e| e.to_string())?,
+        None => SimConfig::default(),
+    };
+    if !args.apps.is_empty() {
+        config.apps = args
+            .apps
+            .iter()
+            .map(|spec| parse_app(spec))
+            .collect::<Result<_, _>>()?;
+    }
+    config.strict |= args.strict;
+    Ok(config)
+}
+
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if args.log_json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!(%error, "invalid configuration");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let sim = match Simulator::bind(&args.addr, config).await {
+        Ok(sim) => sim,
+        Err(error) => {
+            tracing::error!(addr = %args.addr, %error, "cannot listen");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+
+    let base = sim.base_url();
+    println!("wechat-sim listening on {base}");
+    for app in &sim.config().apps {
+        // The default secret is public; any other secret was chosen by the operator and is
+        // not repeated on the console.
+        let secret = if app.secret == DEFAULT_SECRET {
+            app.secret.as_str()
+        } else {
+            "(as configured)"
+        };
+        println!("  app {}  secret {secret}", app.appid);
+    }
+    println!("  control API {base}/__sim/docs  (OpenAPI: {base}/__sim/openapi.json)");
+    if sim.config().strict {
+        println!("  strict mode: dev:/dev-phone:/err: codes are disabled");
+    } else {
+        println!(
+            "  try: curl '{base}/sns/jscode2session?appid={}&secret=...&js_code=dev:alice&grant_type=authorization_code'",
+            sim.appid()
+        );
+    }
+
+    stop_signal().await;
+    tracing::info!("shutting down");
+    sim.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}

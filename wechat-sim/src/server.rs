@@ -1,0 +1,209 @@
+//! The HTTP server: route tree and the `Simulator` handle that owns the server task.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::TcpAcceptor;
+use poem::{Endpoint, EndpointExt, Route, Server};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{AppSpec, SimConfig};
+use crate::connections::KillableAcceptor;
+use crate::faults::{ActiveFault, Fault};
+use crate::journal::JournalEntry;
+use crate::sim::{LoginCode, Sim};
+use crate::wechat_api::WeChatEndpoint;
+use crate::{DEFAULT_APPID, DEFAULT_SECRET, control, ids};
+
+/// The whole route tree: the control API under `/__sim`, everything else is WeChat's.
+pub(crate) fn build_app(sim: Arc<Sim>) -> impl Endpoint + 'static {
+    let control = control::service(sim.clone());
+    Route::new()
+        .at("/__sim/openapi.json", control.spec_endpoint())
+        .nest("/__sim/docs", control.swagger_ui())
+        .nest("/__sim", control)
+        .nest("/", WeChatEndpoint { sim })
+        .map_to_response()
+}
+
+/// A running simulator. Dropping it (or calling [`Simulator::shutdown`]) stops the server.
+pub struct Simulator {
+    sim: Arc<Sim>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Starts on `127.0.0.1:0` with the default config. Panics only if it cannot bind.
+    pub async fn start() -> Simulator {
+        Self::start_with(SimConfig::default()).await
+    }
+
+    /// Starts on `127.0.0.1:0`. Panics only if it cannot bind.
+    pub async fn start_with(config: SimConfig) -> Simulator {
+        Self::bind("127.0.0.1:0", config)
+            .await
+            .expect("wechat-sim: cannot bind 127.0.0.1:0")
+    }
+
+    /// Starts on a fixed address (port 0 picks a free one).
+    pub async fn bind(addr: &str, mut config: SimConfig) -> std::io::Result<Simulator> {
+        if config.apps.is_empty() {
+            config
+                .apps
+                .push(AppSpec::new(DEFAULT_APPID, DEFAULT_SECRET));
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let sim = Arc::new(Sim::new(config));
+        let acceptor = KillableAcceptor {
+            inner: TcpAcceptor::from_tokio(listener)?,
+            switches: sim.connections.clone(),
+        };
+        let app = build_app(sim.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let stopped = async {
+                let _ = rx.await;
+            };
+            // A short grace period: open keep-alive connections must not hold a test hostage.
+            let result = Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(app, stopped, Some(Duration::from_secs(1)))
+                .await;
+            if let Err(error) = result {
+                tracing::error!(%error, "wechat-sim server failed");
+            }
+        });
+        Ok(Simulator {
+            sim,
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, no trailing slash. A wildcard bind is reported as loopback so
+    /// the URL is always usable from the same machine.
+    pub fn base_url(&self) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The first (default) app's appid.
+    pub fn appid(&self) -> &str {
+        &self.sim.config.apps[0].appid
+    }
+
+    /// The first (default) app's secret.
+    pub fn secret(&self) -> &str {
+        &self.sim.config.apps[0].secret
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.sim.config
+    }
+
+    /// A single-use login code of the default app, valid 5 minutes of virtual time.
+    pub async fn login_code(&self, user: &str) -> LoginCode {
+        self.sim
+            .mint_login_code(user, None)
+            .expect("the default app always exists")
+    }
+
+    /// A login code of another registered app. Panics if the app is unknown.
+    pub async fn login_code_for(&self, appid: &str, user: &str) -> LoginCode {
+        self.sim
+            .mint_login_code(user, Some(appid))
+            .unwrap_or_else(|e| panic!("wechat-sim: {e}"))
+    }
+
+    /// A single-use phone code (country code 86) of the default app, valid 5 minutes.
+    pub async fn phone_code(&self, user: &str, phone: &str) -> String {
+        self.sim
+            .mint_phone_code(user, phone, None, None)
+            .expect("the default app always exists")
+    }
+
+    /// Injects a fault. Panics if the fault lacks the field its kind needs.
+    pub async fn inject(&self, fault: Fault) {
+        if let Err(problem) = fault.validate() {
+            panic!("wechat-sim: invalid fault: {problem}");
+        }
+        self.sim.faults().add(fault);
+    }
+
+    pub async fn faults(&self) -> Vec<ActiveFault> {
+        self.sim.faults().list()
+    }
+
+    pub async fn clear_faults(&self) {
+        self.sim.faults().clear();
+    }
+
+    /// Moves virtual time forward.
+    pub async fn advance(&self, seconds: u64) {
+        self.sim.clock.advance_secs(seconds);
+    }
+
+    /// Every call to the WeChat endpoints so far, oldest first, secrets masked.
+    pub async fn requests(&self) -> Vec<JournalEntry> {
+        self.sim.journal().list(None)
+    }
+
+    /// The calls to one path, e.g. `/sns/jscode2session`.
+    pub async fn requests_to(&self, endpoint: &str) -> Vec<JournalEntry> {
+        self.sim.journal().list(Some(endpoint))
+    }
+
+    pub async fn clear_requests(&self) {
+        self.sim.journal().clear();
+    }
+
+    /// Back to the start state (see `POST /__sim/reset`).
+    pub async fn reset(&self) {
+        self.sim.reset();
+    }
+
+    /// The openid `user` has in the default app (also what `dev:<user>` logs in as).
+    pub fn openid_for(&self, user: &str) -> String {
+        ids::openid(self.appid(), user)
+    }
+
+    /// The openid `user` has in any app.
+    pub fn openid_in(&self, appid: &str, user: &str) -> String {
+        ids::openid(appid, user)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // Drop cannot wait; aborting makes sure the port is released even if the graceful
+        // path never gets to run (e.g. the runtime is shutting down).
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Access tokens of both kinds. `cgi-bin/token` and `stable_token` tokens live in one table
+//! (any valid token authorises an API call) but never affect each other's lifetimes.
+
+use std::collections::HashMap;
+
+use super::FIVE_MINUTES_MS;
+use crate::ids;
+
+pub const TOKEN_LIFETIME_MS: u64 = 7200 * 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Normal,
+    Stable,
+}
+
+struct TokenRec {
+    appid: String,
+    kind: TokenKind,
+    /// Natural expiry, or earlier when a re-issue cut the token's life short.
+    expires_at_ms: u64,
+    natural_expiry_ms: u64,
+    revoked: bool,
+}
+
+pub struct Tokens {
+    by_value: HashMap<String, TokenRec>,
+    stable_current: HashMap<String, String>,
+    last_force_ms: HashMap<String, u64>,
+    generation: u32,
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Self {
+            by_value: HashMap::new(),
+            stable_current: HashMap::new(),
+            last_force_ms: HashMap::new(),
+            // Real tokens of 2023-2025 carry prefixes in the 70s-90s.
+            generation: 80,
+        }
+    }
+}
+
+/// A token as handed out: the value and its `expires_in` in seconds.
+pub type Issued = (String, u64);
+
+impl Tokens {
+    fn mint(&mut self, appid: &str, kind: TokenKind, now_ms: u64) -> String {
+        self.generation = if self.generation >= 99 {
+            10
+        } else {
+            self.generation + 1
+        };
+        let token = ids::access_token(self.generation);
+        let expiry = now_ms + TOKEN_LIFETIME_MS;
+        self.by_value.insert(
+            token.clone(),
+            TokenRec {
+                appid: appid.to_owned(),
+                kind,
+                expires_at_ms: expiry,
+                natural_expiry_ms: expiry,
+                revoked: false,
+            },
+        );
+        token
+    }
+
+    /// `cgi-bin/token`: always a new token; every earlier normal token of the app stays valid
+    /// for at most 5 more minutes.
+    pub fn issue_normal(&mut self, appid: &str, now_ms: u64) -> Issued {
+        let cutoff = now_ms + FIVE_MINUTES_MS;
+        for rec in self.by_value.values_mut() {
+            if rec.appid == appid && rec.kind == TokenKind::Normal {
+                rec.expires_at_ms = rec.expires_at_ms.min(cutoff);
+            }
+        }
+        (
+            self.mint(appid, TokenKind::Normal, now_ms),
+            TOKEN_LIFETIME_MS / 1000,
+        )
+    }
+
+    fn live(&self, token: &str, now_ms: u64) -> Option<u64> {
+        let rec = self.by_value.get(token)?;
+        (!rec.revoked && now_ms < rec.expires_at_ms).then(|| rec.expires_at_ms - now_ms)
+    }
+
+    /// `stable_token` without force: the current token while more than 5 minutes remain,
+    /// otherwise a new one (the old one lives on until its own expiry).
+    pub fn stable(&mut self, appid: &str, now_ms: u64) -> Issued {
+        if let Some(current) = self.stable_current.get(appid)
+            && let Some(remaining) = self.live(current, now_ms)
+            && remaining > FIVE_MINUTES_MS
+        {
+            return (current.clone(), remaining / 1000);
+        }
+        let token = self.mint(appid, TokenKind::Stable, now_ms);
+        self.stable_current.insert(appid.to_owned(), token.clone());
+        (token, TOKEN_LIFETIME_MS / 1000)
+    }
+
+    /// When the app last force-refreshed its stable token.
+    pub fn last_force_ms(&self, appid: &str) -> Option<u64> {
+        self.last_force_ms.get(appid).copied()
+    }
+
+    /// `stable_token` with `force_refresh=true`: revokes the current stable token at once.
+    pub fn force_stable(&mut self, appid: &str, now_ms: u64) -> Issued {
+        if let Some(old) = self.stable_current.remove(appid)
+            && let Some(rec) = self.by_value.get_mut(&old)
+        {
+            rec.revoked = true;
+        }
+        self.last_force_ms.insert(appid.to_owned(), now_ms);
+        let token = self.mint(appid, TokenKind::Stable, now_ms);
+        self.stable_current.insert(appid.to_owned(), token.clone());
+        (token, TOKEN_LIFETIME_MS / 1000)
+    }
+
+    /// The app a token belongs to. Unknown, revoked or superseded tokens → 40001; a token that
+    /// reached its natural end → 42001.
+    pub fn check(&self, token: &str, now_ms: u64) -> Result<String, i64> {
+        let rec = self.by_value.get(token).ok_or(40001)?;
+        if rec.revoked {
+            return Err(40001);
+        }
+        if now_ms >= rec.expires_at_ms {
+            return Err(if rec.expires_at_ms == rec.natural_expiry_ms {
+                42001
+            } else {
+                40001
+            });
+        }
+        Ok(rec.appid.clone())
+    }
+}

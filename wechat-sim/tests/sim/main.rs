@@ -1,0 +1,13 @@
+//! End-to-end tests: a real `Simulator` on a random port, driven over HTTP with reqwest.
+
+mod helpers;
+
+mod control;
+mod convenience;
+mod faults;
+mod journal;
+mod login;
+mod phone;
+mod quotas;
+mod session;
+mod tokens;
