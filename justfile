@@ -1,0 +1,26 @@
+# bai-api tasks. `just --list` shows them all.
+
+# Run the service with zero config (SQLite in ./data, in-process wechat-sim).
+run:
+    cargo run -p bai-service
+
+# Run the simulator alone on 127.0.0.1:8091.
+sim:
+    cargo run -p wechat-sim
+
+# Every test (SQLite; Postgres too when BAI_TEST_POSTGRES_URL is set).
+test:
+    cargo test --workspace
+
+# Rewrite spec/openapi.yaml from the handlers.
+spec:
+    cargo run -q -p bai-service -- spec > spec/openapi.yaml
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# What CI runs.
+ci:
+    bash .ci/run

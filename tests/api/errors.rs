@@ -1,0 +1,113 @@
+//! Framework-level errors leave in the same envelope as business errors.
+
+use insta::assert_json_snapshot;
+use serde_json::json;
+
+use crate::helpers::{snapshot, spawn_app};
+
+#[tokio::test]
+async fn unknown_path_is_404_in_the_envelope() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/nope")).send().await.unwrap();
+    assert_json_snapshot!(snapshot(response).await);
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_with_allow() {
+    let app = spawn_app().await;
+    let response = app.client.delete(app.url("/api/wechat/login")).send().await.unwrap();
+    assert_json_snapshot!(snapshot(response).await);
+    let health = app.client.put(app.url("/api/system/health")).send().await.unwrap();
+    assert_eq!(health.headers()["allow"], "GET, POST");
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .header("content-type", "application/json")
+        .body("{\"users_wx_code\":")
+        .send()
+        .await
+        .unwrap();
+    assert_json_snapshot!(snapshot(response).await);
+}
+
+#[tokio::test]
+async fn a_json_body_that_is_not_an_object_is_400() {
+    let app = spawn_app().await;
+    let response = app.post_json("/api/wechat/login", &json!(["users_wx_code"])).await;
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], 400);
+}
+
+#[tokio::test]
+async fn text_plain_body_is_415() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .header("content-type", "text/plain")
+        .body("users_wx_code=abc")
+        .send()
+        .await
+        .unwrap();
+    assert_json_snapshot!(snapshot(response).await);
+}
+
+#[tokio::test]
+async fn missing_content_type_is_415() {
+    let app = spawn_app().await;
+    let response = app.client.post(app.url("/api/wechat/login")).body("{}").send().await.unwrap();
+    assert_eq!(response.status(), 415);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], 415);
+}
+
+#[tokio::test]
+async fn json_with_a_charset_parameter_is_accepted() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .header("content-type", "application/json; charset=utf-8")
+        .body("{\"users_wx_code\": \"\"}")
+        .send()
+        .await
+        .unwrap();
+    // Past the content-type check: the empty code is the complaint now.
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn body_over_64_kib_is_413() {
+    let app = spawn_app().await;
+    let big = json!({ "users_wx_code": "a".repeat(70 * 1024) });
+    let response = app.post_json("/api/wechat/login", &big).await;
+    assert_json_snapshot!(snapshot(response).await);
+}
+
+#[tokio::test]
+async fn chunked_body_over_64_kib_is_413_too() {
+    let app = spawn_app().await;
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..80).map(|_| Ok(vec![b' '; 1024])).collect();
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn missing_token_is_401_in_the_envelope() {
+    let app = spawn_app().await;
+    let response = app.refresh(None).await;
+    assert_json_snapshot!(snapshot(response).await);
+}

@@ -1,0 +1,180 @@
+//! The harness: a `TestApp` runs the real service on a random port with a fresh database and
+//! an in-process wechat-sim, and tests talk HTTP to it.
+
+use std::sync::LazyLock;
+
+use bai_service::config::{Secret, Settings};
+use bai_service::state::AppState;
+use bai_service::store::Db;
+use bai_service::{Application, telemetry};
+use serde_json::{Value, json};
+use wechat_sim::Simulator;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    // Quiet unless asked: `TEST_LOG=1 cargo test`.
+    if std::env::var_os("TEST_LOG").is_some() {
+        telemetry::init(bai_service::config::LogFormat::Pretty);
+    }
+});
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub sim: Simulator,
+    pub state: AppState,
+    _data_dir: tempfile::TempDir,
+}
+
+/// A running app with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A running app; `customize` may change any setting (the WeChat ones point at the simulator).
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let sim = Simulator::start().await;
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let mut settings = Settings::defaults();
+    settings.addr = "127.0.0.1:0".into();
+    settings.database_url = format!("sqlite://{}/bai.db", data_dir.path().display());
+    settings.wechat_api_base = Some(sim.base_url());
+    settings.wechat_appid = Some(sim.appid().to_owned());
+    settings.wechat_secret = Some(Secret::new(sim.secret()));
+    settings.wechat_timeout_ms = 2_000;
+    customize(&mut settings);
+
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        client: reqwest::Client::builder().build().unwrap(),
+        sim,
+        state,
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn post_json_with_token(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Authorization", format!("Bearer {token}"))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn login(&self, code: &str) -> reqwest::Response {
+        self.post_json("/api/wechat/login", &json!({ "users_wx_code": code })).await
+    }
+
+    /// Logs `user` in through a freshly minted code; returns the whole auth response.
+    pub async fn login_as(&self, user: &str) -> Value {
+        let code = self.sim.login_code(user).await.code;
+        let response = self.login(&code).await;
+        assert_eq!(response.status(), 200, "login of {user} failed");
+        response.json().await.unwrap()
+    }
+
+    pub async fn token_for(&self, user: &str) -> String {
+        self.login_as(user).await["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn refresh(&self, authorization: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.post(self.url("/api/wechat/refresh-token"));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn profile(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.post_json_with_token("/api/wechat/profile", token, body).await
+    }
+
+    /// A complete, valid profile body with a phone code minted for `user`.
+    pub async fn profile_body(&self, user: &str, phone: &str) -> Value {
+        let phone_code = self.sim.phone_code(user, phone).await;
+        json!({
+            "users_name": "张三",
+            "users_phone_code": phone_code,
+            "users_picture": "https://example.com/avatar.png",
+        })
+    }
+}
+
+/// Status, the headers a client acts on, and the body with volatile values redacted, ready
+/// for a snapshot. Redaction checks each value's shape first, so a snapshot cannot hide a
+/// malformed id or timestamp.
+pub async fn snapshot(response: reqwest::Response) -> Value {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text}"));
+    let mut picked = serde_json::Map::new();
+    for name in ["content-type", "retry-after", "allow"] {
+        if let Some(value) = headers.get(name) {
+            picked.insert(name.to_owned(), json!(value.to_str().unwrap()));
+        }
+    }
+    assert!(headers.contains_key("x-request-id"), "every response carries x-request-id");
+    json!({ "status": status, "headers": picked, "body": redact(body) })
+}
+
+pub fn redact(mut value: Value) -> Value {
+    redact_in_place(&mut value);
+    value
+}
+
+fn redact_in_place(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), v.as_str()) {
+                    ("token", Some(token)) => {
+                        assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+                        *v = json!("[token]");
+                    }
+                    ("timestamp" | "build_time", Some(t)) => {
+                        assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "RFC 3339: {t}");
+                        *v = json!("[rfc3339]");
+                    }
+                    ("created" | "updated", Some(t)) => {
+                        assert!(
+                            chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.3fZ").is_ok() && t.len() == 24,
+                            "PocketBase datetime: {t}"
+                        );
+                        *v = json!("[pb-datetime]");
+                    }
+                    ("pb_id" | "id", Some(id)) => {
+                        assert!(id.len() == 15 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()), "record id: {id}");
+                        *v = json!("[record-id]");
+                    }
+                    ("users_id", Some(id)) => {
+                        assert!(id.len() == 15 && id.starts_with('U'), "users_id: {id}");
+                        *v = json!("[users-id]");
+                    }
+                    _ => redact_in_place(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_in_place),
+        _ => {}
+    }
+}
