@@ -15,9 +15,19 @@ async fn unknown_path_is_404_in_the_envelope() {
 #[tokio::test]
 async fn wrong_method_is_405_with_allow() {
     let app = spawn_app().await;
-    let response = app.client.delete(app.url("/api/wechat/login")).send().await.unwrap();
+    let response = app
+        .client
+        .delete(app.url("/api/wechat/login"))
+        .send()
+        .await
+        .unwrap();
     assert_json_snapshot!(snapshot(response).await);
-    let health = app.client.put(app.url("/api/system/health")).send().await.unwrap();
+    let health = app
+        .client
+        .put(app.url("/api/system/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.headers()["allow"], "GET, POST");
 }
 
@@ -38,7 +48,9 @@ async fn malformed_json_is_400() {
 #[tokio::test]
 async fn a_json_body_that_is_not_an_object_is_400() {
     let app = spawn_app().await;
-    let response = app.post_json("/api/wechat/login", &json!(["users_wx_code"])).await;
+    let response = app
+        .post_json("/api/wechat/login", &json!(["users_wx_code"]))
+        .await;
     assert_eq!(response.status(), 400);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], 400);
@@ -61,7 +73,13 @@ async fn text_plain_body_is_415() {
 #[tokio::test]
 async fn missing_content_type_is_415() {
     let app = spawn_app().await;
-    let response = app.client.post(app.url("/api/wechat/login")).body("{}").send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 415);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], 415);
@@ -93,7 +111,8 @@ async fn body_over_64_kib_is_413() {
 #[tokio::test]
 async fn chunked_body_over_64_kib_is_413_too() {
     let app = spawn_app().await;
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..80).map(|_| Ok(vec![b' '; 1024])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..80).map(|_| Ok(vec![b' '; 1024])).collect();
     let response = app
         .client
         .post(app.url("/api/wechat/login"))

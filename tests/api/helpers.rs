@@ -67,10 +67,20 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
-    pub async fn post_json_with_token(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    pub async fn post_json_with_token(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .header("Authorization", format!("Bearer {token}"))
@@ -81,7 +91,8 @@ impl TestApp {
     }
 
     pub async fn login(&self, code: &str) -> reqwest::Response {
-        self.post_json("/api/wechat/login", &json!({ "users_wx_code": code })).await
+        self.post_json("/api/wechat/login", &json!({ "users_wx_code": code }))
+            .await
     }
 
     /// Logs `user` in through a freshly minted code; returns the whole auth response.
@@ -93,7 +104,10 @@ impl TestApp {
     }
 
     pub async fn token_for(&self, user: &str) -> String {
-        self.login_as(user).await["token"].as_str().unwrap().to_owned()
+        self.login_as(user).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn refresh(&self, authorization: Option<&str>) -> reqwest::Response {
@@ -105,7 +119,8 @@ impl TestApp {
     }
 
     pub async fn profile(&self, token: &str, body: &Value) -> reqwest::Response {
-        self.post_json_with_token("/api/wechat/profile", token, body).await
+        self.post_json_with_token("/api/wechat/profile", token, body)
+            .await
     }
 
     /// A complete, valid profile body with a phone code minted for `user`.
@@ -126,14 +141,18 @@ pub async fn snapshot(response: reqwest::Response) -> Value {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text}"));
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text}"));
     let mut picked = serde_json::Map::new();
     for name in ["content-type", "retry-after", "allow"] {
         if let Some(value) = headers.get(name) {
             picked.insert(name.to_owned(), json!(value.to_str().unwrap()));
         }
     }
-    assert!(headers.contains_key("x-request-id"), "every response carries x-request-id");
+    assert!(
+        headers.contains_key("x-request-id"),
+        "every response carries x-request-id"
+    );
     json!({ "status": status, "headers": picked, "body": redact(body) })
 }
 
@@ -152,18 +171,29 @@ fn redact_in_place(value: &mut Value) {
                         *v = json!("[token]");
                     }
                     ("timestamp" | "build_time", Some(t)) => {
-                        assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "RFC 3339: {t}");
+                        assert!(
+                            chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+                            "RFC 3339: {t}"
+                        );
                         *v = json!("[rfc3339]");
                     }
                     ("created" | "updated", Some(t)) => {
                         assert!(
-                            chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.3fZ").is_ok() && t.len() == 24,
+                            chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.3fZ")
+                                .is_ok()
+                                && t.len() == 24,
                             "PocketBase datetime: {t}"
                         );
                         *v = json!("[pb-datetime]");
                     }
                     ("pb_id" | "id", Some(id)) => {
-                        assert!(id.len() == 15 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()), "record id: {id}");
+                        assert!(
+                            id.len() == 15
+                                && id
+                                    .bytes()
+                                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                            "record id: {id}"
+                        );
                         *v = json!("[record-id]");
                     }
                     ("users_id", Some(id)) => {

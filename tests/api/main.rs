@@ -2,5 +2,10 @@
 
 mod errors;
 mod helpers;
+mod login;
+mod profile;
+mod refresh;
 mod spec;
 mod system;
+mod tokens;
+mod wire;

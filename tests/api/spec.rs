@@ -6,7 +6,8 @@ use serde_json::Value;
 #[test]
 fn generated_spec_matches_the_committed_file() {
     // `UPDATE_EXPECT=1 cargo test -p e2e generated_spec` rewrites spec/openapi.yaml.
-    expect_test::expect_file!["../../spec/openapi.yaml"].assert_eq(&bai_service::api_service().spec_yaml());
+    expect_test::expect_file!["../../spec/openapi.yaml"]
+        .assert_eq(&bai_service::api_service().spec_yaml());
 }
 
 fn generated() -> Value {
@@ -14,7 +15,11 @@ fn generated() -> Value {
 }
 
 fn seed() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/seed-openapi.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../spec/seed-openapi.yaml"
+    ))
+    .unwrap();
     serde_yaml::from_str(&text).unwrap()
 }
 
@@ -38,7 +43,14 @@ fn properties(doc: &Value, schema: &Value) -> serde_json::Map<String, Value> {
 }
 
 /// Every property the seed names under `schema` must exist in `ours`, recursively.
-fn missing_fields(seed_doc: &Value, seed_schema: &Value, our_doc: &Value, our_schema: &Value, at: &str, out: &mut Vec<String>) {
+fn missing_fields(
+    seed_doc: &Value,
+    seed_schema: &Value,
+    our_doc: &Value,
+    our_schema: &Value,
+    at: &str,
+    out: &mut Vec<String>,
+) {
     let ours = properties(our_doc, our_schema);
     for (name, seed_prop) in properties(seed_doc, seed_schema) {
         let path = format!("{at}.{name}");
@@ -50,7 +62,11 @@ fn missing_fields(seed_doc: &Value, seed_schema: &Value, our_doc: &Value, our_sc
 }
 
 fn json_schema(response: &Value) -> Option<&Value> {
-    response["content"].as_object()?.iter().find(|(k, _)| k.starts_with("application/json")).map(|(_, v)| &v["schema"])
+    response["content"]
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.starts_with("application/json"))
+        .map(|(_, v)| &v["schema"])
 }
 
 #[test]
@@ -68,16 +84,31 @@ fn every_seed_path_method_status_and_field_exists_in_the_generated_spec() {
                     problems.push(format!("{method} {path} {status}: missing"));
                     continue;
                 };
-                if let (Some(seed_schema), Some(our_schema)) = (json_schema(seed_response), json_schema(our_response)) {
-                    missing_fields(&seed, seed_schema, &ours, our_schema, &format!("{method} {path} {status}"), &mut problems);
+                if let (Some(seed_schema), Some(our_schema)) =
+                    (json_schema(seed_response), json_schema(our_response))
+                {
+                    missing_fields(
+                        &seed,
+                        seed_schema,
+                        &ours,
+                        our_schema,
+                        &format!("{method} {path} {status}"),
+                        &mut problems,
+                    );
                 }
             }
-            if operation.get("security").is_some() && our_op.get("security") != Some(&operation["security"]) {
+            if operation.get("security").is_some()
+                && our_op.get("security") != Some(&operation["security"])
+            {
                 problems.push(format!("{method} {path}: security differs"));
             }
         }
     }
-    assert!(problems.is_empty(), "the generated spec lacks what the contract promises:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "the generated spec lacks what the contract promises:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -86,16 +117,25 @@ fn nullable_fields_of_the_seed_are_nullable_in_the_generated_spec() {
     let build_time = &ours["components"]["schemas"]["HelloWorldData"]["properties"]["build_time"];
     assert_eq!(build_time["nullable"], true, "{build_time}");
     let company = &ours["components"]["schemas"]["UserInfo"]["properties"]["company"];
-    assert!(company.to_string().contains("\"nullable\":true"), "{company}");
+    assert!(
+        company.to_string().contains("\"nullable\":true"),
+        "{company}"
+    );
 }
 
 #[test]
 fn the_security_scheme_is_bearer_auth_and_every_operation_has_an_id() {
     let ours = generated();
-    assert_eq!(ours["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
+    assert_eq!(
+        ours["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
     for (path, item) in ours["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            assert!(op["operationId"].is_string(), "{method} {path} has no operationId");
+            assert!(
+                op["operationId"].is_string(),
+                "{method} {path} has no operationId"
+            );
         }
     }
 }

@@ -5,14 +5,24 @@ use crate::helpers::{snapshot, spawn_app};
 #[tokio::test]
 async fn health_answers_healthy_with_the_database_up() {
     let app = spawn_app().await;
-    let response = app.client.post(app.url("/api/system/health")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/system/health"))
+        .send()
+        .await
+        .unwrap();
     assert_json_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]
 async fn health_has_a_get_alias_for_load_balancers() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/api/system/health")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/system/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["data"]["status"], "healthy");
@@ -22,14 +32,24 @@ async fn health_has_a_get_alias_for_load_balancers() {
 async fn health_answers_503_unhealthy_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.db().close().await;
-    let response = app.client.post(app.url("/api/system/health")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/system/health"))
+        .send()
+        .await
+        .unwrap();
     assert_json_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]
 async fn helloworld_answers_with_its_build_time() {
     let app = spawn_app().await;
-    let response = app.client.post(app.url("/api/system/test-helloworld")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/system/test-helloworld"))
+        .send()
+        .await
+        .unwrap();
     assert_json_snapshot!(snapshot(response).await);
 }
 
@@ -54,8 +74,24 @@ async fn swagger_ui_and_the_raw_spec_are_served() {
     let docs = app.client.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
-    let json: serde_json::Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let json: serde_json::Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(json["paths"]["/api/wechat/login"]["post"].is_object());
-    let yaml = app.client.get(app.url("/openapi.yaml")).send().await.unwrap().text().await.unwrap();
+    let yaml = app
+        .client
+        .get(app.url("/openapi.yaml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(yaml, bai_service::api_service().spec_yaml());
 }
