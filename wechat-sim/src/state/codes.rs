@@ -128,24 +128,24 @@ impl Codes {
         code
     }
 
-    /// Consumes a phone code. Unknown, expired or used → 40029 (never 40163 for phone codes);
-    /// a code of another app than the access token's → 40013, and the code stays usable.
-    pub fn take_phone(
-        &mut self,
-        code: &str,
-        appid: &str,
-        now_ms: u64,
-    ) -> Result<PhoneCodeRec, i64> {
-        let rec = self.phone.get_mut(code).ok_or(40029)?;
+    /// A phone code's record, without consuming it. Unknown, expired or used → 40029 (never
+    /// 40163 for phone codes); a code of another app than the access token's → 40013.
+    pub fn peek_phone(&self, code: &str, appid: &str, now_ms: u64) -> Result<PhoneCodeRec, i64> {
+        let rec = self.phone.get(code).ok_or(40029)?;
         if rec.used || rec.expires_at_ms.is_some_and(|exp| now_ms >= exp) {
             return Err(40029);
         }
         if rec.appid != appid {
             return Err(40013);
         }
-        if rec.expires_at_ms.is_some() {
+        Ok(rec.clone())
+    }
+
+    pub fn consume_phone(&mut self, code: &str) {
+        if let Some(rec) = self.phone.get_mut(code)
+            && rec.expires_at_ms.is_some()
+        {
             rec.used = true;
         }
-        Ok(rec.clone())
     }
 }

@@ -94,7 +94,8 @@ impl Tokens {
             && let Some(remaining) = self.live(current, now_ms)
             && remaining > FIVE_MINUTES_MS
         {
-            return (current.clone(), remaining / 1000);
+            // Rounded up, so a token fetched right after issue reports the full 7200.
+            return (current.clone(), remaining.div_ceil(1000));
         }
         let token = self.mint(appid, TokenKind::Stable, now_ms);
         self.stable_current.insert(appid.to_owned(), token.clone());

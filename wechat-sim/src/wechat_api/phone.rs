@@ -61,13 +61,14 @@ pub fn get_phone_number(call: &Call) -> WxResult {
     let (phone, country_code, tapped_at_ms) = match dev_phone(call, code) {
         Some(digits) => (digits?.to_owned(), "86".to_owned(), now),
         None => {
-            let rec = state.codes.take_phone(code, &appid, now).map_err(WxError)?;
+            let rec = state.codes.peek_phone(code, &appid, now).map_err(WxError)?;
             // The optional openid must be the one of the user who tapped the button.
             if let Some(openid) = field(&body, "openid")
                 && state.directory.user_by_openid(&appid, openid) != Some(rec.user.as_str())
             {
                 return Err(WxError(40029));
             }
+            state.codes.consume_phone(code);
             let tapped = if rec.tapped_at_ms == 0 {
                 now
             } else {

@@ -178,3 +178,30 @@ impl Wx {
         self.raw(request).await
     }
 }
+
+/// Replaces the rid of an errmsg (time + random) with a placeholder.
+pub fn redact_rid(
+    content: insta::internals::Content,
+    _: insta::internals::ContentPath<'_>,
+) -> String {
+    let text = content.as_str().unwrap_or_default();
+    match text.split_once(" rid: ") {
+        Some((msg, _)) => format!("{msg} rid: [rid]"),
+        None => text.to_owned(),
+    }
+}
+
+/// A JSON snapshot of a wire body with every volatile value (rids, keys, tokens, codes,
+/// timestamps) redacted. Openids stay: they are deterministic.
+#[macro_export]
+macro_rules! assert_wire_snapshot {
+    ($name:expr, $value:expr) => {
+        insta::assert_json_snapshot!($name, $value, {
+            ".errmsg" => insta::dynamic_redaction($crate::helpers::redact_rid),
+            ".session_key" => "[session_key]",
+            ".access_token" => "[access_token]",
+            ".code" => "[code]",
+            ".phone_info.watermark.timestamp" => "[timestamp]",
+        })
+    };
+}
