@@ -1,7 +1,7 @@
 //! The harness: a `TestApp` runs the real service on a random port with a fresh database and
 //! an in-process wechat-sim, and tests talk HTTP to it.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use bai_service::config::{Secret, Settings};
 use bai_service::state::AppState;
@@ -9,6 +9,63 @@ use bai_service::store::Db;
 use bai_service::{Application, telemetry};
 use serde_json::{Value, json};
 use wechat_sim::Simulator;
+
+/// Where a test's data lives. `e2e_test!` runs each test once per backend; a plain
+/// `#[tokio::test]` runs on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+tokio::task_local! {
+    pub static BACKEND: Backend;
+}
+
+pub use crate::pg_fixture::admin_url as postgres_admin_url;
+
+fn current_backend() -> Backend {
+    BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite)
+}
+
+/// Declares an end-to-end test that runs on SQLite and, when `BAI_TEST_POSTGRES_URL` is set,
+/// on PostgreSQL too (`<name>::sqlite`, `<name>::postgres`). Both share one insta snapshot.
+macro_rules! e2e_test {
+    ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        async fn $name() $body
+
+        mod $name {
+            #[test]
+            fn sqlite() {
+                $crate::helpers::run_on($crate::helpers::Backend::Sqlite, super::$name());
+            }
+
+            #[test]
+            fn postgres() {
+                if $crate::helpers::postgres_admin_url().is_none() {
+                    eprintln!("skipped: BAI_TEST_POSTGRES_URL is not set, so this test ran on SQLite only");
+                    return;
+                }
+                $crate::helpers::run_on($crate::helpers::Backend::Postgres, super::$name());
+            }
+        }
+    };
+}
+pub(crate) use e2e_test;
+
+/// Runs a test body on `backend`, as `#[tokio::test]` would (a current-thread runtime).
+/// Both backends assert against the same snapshot file, hence `allow_duplicates`.
+pub fn run_on(backend: Backend, body: impl std::future::Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    insta::allow_duplicates! {
+        runtime.block_on(BACKEND.scope(backend, body))
+    }
+    runtime.block_on(crate::pg_fixture::drop_created());
+}
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     // Quiet unless asked: `TEST_LOG=1 cargo test`.
@@ -20,9 +77,12 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub sim: Simulator,
+    pub sim: Arc<Simulator>,
     pub state: AppState,
-    _data_dir: tempfile::TempDir,
+    pub backend: Backend,
+    /// What the app was started with, so that a replica can be started on the same data.
+    pub settings: Settings,
+    _data_dir: Arc<tempfile::TempDir>,
 }
 
 /// A running app with default settings.
@@ -30,21 +90,36 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// A running app; `customize` may change any setting (the WeChat ones point at the simulator).
+/// A running app on the current backend with a fresh database and its own simulator;
+/// `customize` may change any setting (the WeChat ones point at the simulator).
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     LazyLock::force(&TRACING);
-    let sim = Simulator::start().await;
-    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let backend = current_backend();
+    let sim = Arc::new(Simulator::start().await);
+    let data_dir = Arc::new(tempfile::tempdir().expect("a temp dir"));
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".into();
-    settings.database_url = format!("sqlite://{}/bai.db", data_dir.path().display());
+    settings.database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/bai.db", data_dir.path().display()),
+        Backend::Postgres => crate::pg_fixture::fresh_schema().await,
+    };
     settings.wechat_api_base = Some(sim.base_url());
     settings.wechat_appid = Some(sim.appid().to_owned());
     settings.wechat_secret = Some(Secret::new(sim.secret()));
     settings.wechat_timeout_ms = 2_000;
     customize(&mut settings);
+    start(settings, sim, data_dir, backend).await
+}
 
-    let app = Application::build(settings).await.expect("the app builds");
+async fn start(
+    settings: Settings,
+    sim: Arc<Simulator>,
+    data_dir: Arc<tempfile::TempDir>,
+    backend: Backend,
+) -> TestApp {
+    let app = Application::build(settings.clone())
+        .await
+        .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -53,11 +128,24 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         client: reqwest::Client::builder().build().unwrap(),
         sim,
         state,
+        backend,
+        settings,
         _data_dir: data_dir,
     }
 }
 
 impl TestApp {
+    /// Another instance of the service on the same database and the same simulator: a replica.
+    pub async fn replica(&self) -> TestApp {
+        start(
+            self.settings.clone(),
+            self.sim.clone(),
+            self._data_dir.clone(),
+            self.backend,
+        )
+        .await
+    }
+
     pub fn db(&self) -> &Db {
         &self.state.db
     }

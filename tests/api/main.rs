@@ -1,10 +1,13 @@
 //! End-to-end suites: the real service over HTTP, with wechat-sim standing in for WeChat.
 
+mod backends;
 mod errors;
 mod helpers;
 mod login;
+mod pg_fixture;
 mod profile;
 mod refresh;
+mod scale_out;
 mod spec;
 mod system;
 mod tokens;

@@ -5,7 +5,7 @@ use insta::assert_json_snapshot;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, snapshot};
+use crate::helpers::{TestApp, e2e_test, snapshot};
 use crate::tokens::{
     Account, COLLECTION_ID, account, b64url_decode, claims, hs256, now, spawn_with_known_secret,
 };
@@ -45,149 +45,157 @@ fn keys_named(value: &Value, name: &str) -> usize {
     }
 }
 
-#[tokio::test]
-async fn refresh_returns_a_new_token_and_the_record() {
-    let app = spawn_with_known_secret().await;
-    let token = app.token_for("alice").await;
-    let response = app.refresh(Some(&format!("Bearer {token}"))).await;
-    assert_json_snapshot!(snapshot(response).await);
-}
-
-#[tokio::test]
-async fn the_new_token_verifies_and_refreshes_again() {
-    let app = spawn_with_known_secret().await;
-    let alice = account(&app, "alice").await;
-
-    let before = now();
-    let body = refresh_ok(&app, &format!("Bearer {}", alice.token)).await;
-    let after = now();
-    let token = body["token"].as_str().unwrap();
-    assert_eq!(body["record"]["id"], alice.pb_id.as_str());
-    assert_eq!(body["meta"]["data"]["user"]["pb_id"], alice.pb_id.as_str());
-
-    assert_eq!(header_of(token), json!({ "alg": "HS256", "typ": "JWT" }));
-    let claims = verify(token, &alice);
-    let exp = claims["exp"].as_i64().unwrap();
-    assert!(
-        (before + TTL_SECS..=after + TTL_SECS).contains(&exp),
-        "exp {exp} is not now + {TTL_SECS}"
-    );
-    assert_eq!(
-        claims,
-        json!({ "collectionId": COLLECTION_ID, "exp": exp, "id": alice.pb_id, "refreshable": true, "type": "auth" })
-    );
-
-    let again = refresh_ok(&app, &format!("Bearer {token}")).await;
-    assert_eq!(again["record"]["id"], alice.pb_id.as_str());
-    let claims = verify(again["token"].as_str().unwrap(), &alice);
-    assert!(claims["exp"].as_i64().unwrap() >= exp);
-}
-
-#[tokio::test]
-async fn the_old_token_stays_valid_after_a_refresh() {
-    let app = spawn_with_known_secret().await;
-    let token = app.token_for("alice").await;
-    refresh_ok(&app, &format!("Bearer {token}")).await;
-    refresh_ok(&app, &format!("Bearer {token}")).await;
-}
-
-#[tokio::test]
-async fn the_token_key_never_leaves_the_service() {
-    let app = spawn_with_known_secret().await;
-    let alice = account(&app, "alice").await;
-    let response = app.refresh(Some(&format!("Bearer {}", alice.token))).await;
-    assert_eq!(response.status(), 200);
-    let text = response.text().await.unwrap();
-    let body: Value = serde_json::from_str(&text).unwrap();
-    for name in ["tokenKey", "token_key"] {
-        assert_eq!(keys_named(&body, name), 0, "{name} in {body}");
+e2e_test! {
+    async fn refresh_returns_a_new_token_and_the_record() {
+        let app = spawn_with_known_secret().await;
+        let token = app.token_for("alice").await;
+        let response = app.refresh(Some(&format!("Bearer {token}"))).await;
+        assert_json_snapshot!(snapshot(response).await);
     }
-    assert!(
-        !text.contains(&alice.token_key),
-        "the token key's value leaked: {text}"
-    );
 }
 
-#[tokio::test]
-async fn refresh_after_delete_user_is_404() {
-    let app = spawn_with_known_secret().await;
-    let alice = account(&app, "alice").await;
-    assert!(
-        bai_service::users::delete_user(app.db(), &alice.pb_id)
-            .await
-            .unwrap()
-    );
-    let response = app.refresh(Some(&format!("Bearer {}", alice.token))).await;
-    assert_json_snapshot!(snapshot(response).await);
-    let body = app.profile_body("alice", "13800138000").await;
-    assert_eq!(app.profile(&alice.token, &body).await.status(), 404);
-}
+e2e_test! {
+    async fn the_new_token_verifies_and_refreshes_again() {
+        let app = spawn_with_known_secret().await;
+        let alice = account(&app, "alice").await;
 
-#[tokio::test]
-async fn a_token_that_is_not_refreshable_comes_back_unchanged() {
-    let app = spawn_with_known_secret().await;
-    let alice = account(&app, "alice").await;
-    let mut unrefreshable = claims(&alice.pb_id);
-    unrefreshable["refreshable"] = json!(false);
-    let token = hs256(&unrefreshable, &alice.signing_key());
-    let body = refresh_ok(&app, &format!("Bearer {token}")).await;
-    assert_eq!(body["token"], token.as_str());
-    assert_eq!(body["record"]["id"], alice.pb_id.as_str());
-    assert_eq!(body["meta"]["data"]["status"], "login_success");
-}
+        let before = now();
+        let body = refresh_ok(&app, &format!("Bearer {}", alice.token)).await;
+        let after = now();
+        let token = body["token"].as_str().unwrap();
+        assert_eq!(body["record"]["id"], alice.pb_id.as_str());
+        assert_eq!(body["meta"]["data"]["user"]["pb_id"], alice.pb_id.as_str());
 
-#[tokio::test]
-async fn every_bearer_spelling_is_accepted() {
-    let app = spawn_with_known_secret().await;
-    let alice = account(&app, "alice").await;
-    let token = &alice.token;
-    for authorization in [
-        format!("Bearer {token}"),
-        format!("bearer {token}"),
-        format!("BEARER  {token}"),
-        format!("Bearer  {token}"),
-        format!("bEaReR {token}"),
-        token.clone(),
-    ] {
-        let body = refresh_ok(&app, &authorization).await;
-        assert_eq!(
-            body["record"]["id"],
-            alice.pb_id.as_str(),
-            "{authorization}"
+        assert_eq!(header_of(token), json!({ "alg": "HS256", "typ": "JWT" }));
+        let claims = verify(token, &alice);
+        let exp = claims["exp"].as_i64().unwrap();
+        assert!(
+            (before + TTL_SECS..=after + TTL_SECS).contains(&exp),
+            "exp {exp} is not now + {TTL_SECS}"
         );
-        verify(body["token"].as_str().unwrap(), &alice);
+        assert_eq!(
+            claims,
+            json!({ "collectionId": COLLECTION_ID, "exp": exp, "id": alice.pb_id, "refreshable": true, "type": "auth" })
+        );
+
+        let again = refresh_ok(&app, &format!("Bearer {token}")).await;
+        assert_eq!(again["record"]["id"], alice.pb_id.as_str());
+        let claims = verify(again["token"].as_str().unwrap(), &alice);
+        assert!(claims["exp"].as_i64().unwrap() >= exp);
     }
 }
 
-#[tokio::test]
-async fn refresh_returns_the_current_record() {
-    let app = spawn_with_known_secret().await;
-    let alice = account(&app, "alice").await;
-    let profile = app.profile_body("alice", "13800138000").await;
-    assert_eq!(app.profile(&alice.token, &profile).await.status(), 200);
-    let company = CompanyRecord {
-        company_id: "C0001".into(),
-        company_name: "示例公司".into(),
-        created: "2024-01-01 00:00:00.000Z".into(),
-        updated: "2024-01-01 00:00:00.000Z".into(),
-    };
-    app.db().insert_company(&company).await.unwrap();
-    assert!(
-        app.db()
-            .set_user_company(&alice.pb_id, Some("C0001"))
-            .await
-            .unwrap()
-    );
+e2e_test! {
+    async fn the_old_token_stays_valid_after_a_refresh() {
+        let app = spawn_with_known_secret().await;
+        let token = app.token_for("alice").await;
+        refresh_ok(&app, &format!("Bearer {token}")).await;
+        refresh_ok(&app, &format!("Bearer {token}")).await;
+    }
+}
 
-    let body = refresh_ok(&app, &format!("Bearer {}", alice.token)).await;
-    assert_eq!(body["meta"]["data"]["is_info_complete"], true);
-    assert_eq!(body["meta"]["msg"], "刷新成功");
-    let user = &body["meta"]["data"]["user"];
-    assert_eq!(user["users_name"], "张三");
-    assert_eq!(user["users_phone"], "13800138000");
-    assert_eq!(user["users_type"], "注册用户");
-    assert_eq!(user["company_id"], "C0001");
-    assert_eq!(user["company"]["company_name"], "示例公司");
-    assert_eq!(body["record"]["users_type"], "注册用户");
-    assert_eq!(body["record"]["company_id"], "C0001");
+e2e_test! {
+    async fn the_token_key_never_leaves_the_service() {
+        let app = spawn_with_known_secret().await;
+        let alice = account(&app, "alice").await;
+        let response = app.refresh(Some(&format!("Bearer {}", alice.token))).await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap();
+        for name in ["tokenKey", "token_key"] {
+            assert_eq!(keys_named(&body, name), 0, "{name} in {body}");
+        }
+        assert!(
+            !text.contains(&alice.token_key),
+            "the token key's value leaked: {text}"
+        );
+    }
+}
+
+e2e_test! {
+    async fn refresh_after_delete_user_is_404() {
+        let app = spawn_with_known_secret().await;
+        let alice = account(&app, "alice").await;
+        assert!(
+            bai_service::users::delete_user(app.db(), &alice.pb_id)
+                .await
+                .unwrap()
+        );
+        let response = app.refresh(Some(&format!("Bearer {}", alice.token))).await;
+        assert_json_snapshot!(snapshot(response).await);
+        let body = app.profile_body("alice", "13800138000").await;
+        assert_eq!(app.profile(&alice.token, &body).await.status(), 404);
+    }
+}
+
+e2e_test! {
+    async fn a_token_that_is_not_refreshable_comes_back_unchanged() {
+        let app = spawn_with_known_secret().await;
+        let alice = account(&app, "alice").await;
+        let mut unrefreshable = claims(&alice.pb_id);
+        unrefreshable["refreshable"] = json!(false);
+        let token = hs256(&unrefreshable, &alice.signing_key());
+        let body = refresh_ok(&app, &format!("Bearer {token}")).await;
+        assert_eq!(body["token"], token.as_str());
+        assert_eq!(body["record"]["id"], alice.pb_id.as_str());
+        assert_eq!(body["meta"]["data"]["status"], "login_success");
+    }
+}
+
+e2e_test! {
+    async fn every_bearer_spelling_is_accepted() {
+        let app = spawn_with_known_secret().await;
+        let alice = account(&app, "alice").await;
+        let token = &alice.token;
+        for authorization in [
+            format!("Bearer {token}"),
+            format!("bearer {token}"),
+            format!("BEARER  {token}"),
+            format!("Bearer  {token}"),
+            format!("bEaReR {token}"),
+            token.clone(),
+        ] {
+            let body = refresh_ok(&app, &authorization).await;
+            assert_eq!(
+                body["record"]["id"],
+                alice.pb_id.as_str(),
+                "{authorization}"
+            );
+            verify(body["token"].as_str().unwrap(), &alice);
+        }
+    }
+}
+
+e2e_test! {
+    async fn refresh_returns_the_current_record() {
+        let app = spawn_with_known_secret().await;
+        let alice = account(&app, "alice").await;
+        let profile = app.profile_body("alice", "13800138000").await;
+        assert_eq!(app.profile(&alice.token, &profile).await.status(), 200);
+        let company = CompanyRecord {
+            company_id: "C0001".into(),
+            company_name: "示例公司".into(),
+            created: "2024-01-01 00:00:00.000Z".into(),
+            updated: "2024-01-01 00:00:00.000Z".into(),
+        };
+        app.db().insert_company(&company).await.unwrap();
+        assert!(
+            app.db()
+                .set_user_company(&alice.pb_id, Some("C0001"))
+                .await
+                .unwrap()
+        );
+
+        let body = refresh_ok(&app, &format!("Bearer {}", alice.token)).await;
+        assert_eq!(body["meta"]["data"]["is_info_complete"], true);
+        assert_eq!(body["meta"]["msg"], "刷新成功");
+        let user = &body["meta"]["data"]["user"];
+        assert_eq!(user["users_name"], "张三");
+        assert_eq!(user["users_phone"], "13800138000");
+        assert_eq!(user["users_type"], "注册用户");
+        assert_eq!(user["company_id"], "C0001");
+        assert_eq!(user["company"]["company_name"], "示例公司");
+        assert_eq!(body["record"]["users_type"], "注册用户");
+        assert_eq!(body["record"]["company_id"], "C0001");
+    }
 }

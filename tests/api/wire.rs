@@ -4,80 +4,83 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{e2e_test, spawn_app_with};
 
 async fn app_against(server: &MockServer) -> crate::helpers::TestApp {
     let uri = server.uri();
     spawn_app_with(move |s| s.wechat_api_base = Some(uri)).await
 }
 
-#[tokio::test]
-async fn a_string_errcode_in_a_text_plain_body_is_understood() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/sns/jscode2session"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            r#"{"errcode":"40029","errmsg":"invalid code"}"#,
-            "text/plain",
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
-    let response = app.login("abc").await;
-    assert_eq!(response.status(), 400);
+e2e_test! {
+    async fn a_string_errcode_in_a_text_plain_body_is_understood() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/sns/jscode2session"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(
+                r#"{"errcode":"40029","errmsg":"invalid code"}"#,
+                "text/plain",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let app = app_against(&server).await;
+        let response = app.login("abc").await;
+        assert_eq!(response.status(), 400);
+    }
 }
 
-#[tokio::test]
-async fn a_success_without_openid_is_502() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/sns/jscode2session"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(r#"{"session_key":"abc=="}"#, "text/plain"),
-        )
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
-    assert_eq!(app.login("abc").await.status(), 502);
+e2e_test! {
+    async fn a_success_without_openid_is_502() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/sns/jscode2session"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(r#"{"session_key":"abc=="}"#, "text/plain"),
+            )
+            .mount(&server)
+            .await;
+        let app = app_against(&server).await;
+        assert_eq!(app.login("abc").await.status(), 502);
+    }
 }
 
-#[tokio::test]
-async fn a_numeric_country_code_and_legacy_errcode_zero_are_accepted() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/sns/jscode2session"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            r#"{"errcode":0,"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA","session_key":"abc==","expires_in":7200}"#,
-            "text/plain",
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/cgi-bin/stable_token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "75_abc", "expires_in": 7200})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/wxa/business/getuserphonenumber"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "errcode": 0, "errmsg": "ok",
-            "phone_info": {"phoneNumber": "13800138000", "purePhoneNumber": "13800138000", "countryCode": 86,
-                           "watermark": {"timestamp": 1_657_521_830, "appid": "wx0000000000000001"}}
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
-    let login: Value = app.login("abc").await.json().await.unwrap();
-    let token = login["token"].as_str().unwrap();
-    let body = json!({ "users_name": "张三", "users_phone_code": "p", "users_picture": "https://e.com/a.png" });
-    let response = app.profile(token, &body).await;
-    assert_eq!(response.status(), 200);
-    let profile: Value = response.json().await.unwrap();
-    assert_eq!(profile["data"]["user"]["users_phone_masked"], "138****8000");
+e2e_test! {
+    async fn a_numeric_country_code_and_legacy_errcode_zero_are_accepted() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/sns/jscode2session"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(
+                r#"{"errcode":0,"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA","session_key":"abc==","expires_in":7200}"#,
+                "text/plain",
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/cgi-bin/stable_token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": "75_abc", "expires_in": 7200})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/wxa/business/getuserphonenumber"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "errcode": 0, "errmsg": "ok",
+                "phone_info": {"phoneNumber": "13800138000", "purePhoneNumber": "13800138000", "countryCode": 86,
+                               "watermark": {"timestamp": 1_657_521_830, "appid": "wx0000000000000001"}}
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let app = app_against(&server).await;
+        let login: Value = app.login("abc").await.json().await.unwrap();
+        let token = login["token"].as_str().unwrap();
+        let body = json!({ "users_name": "张三", "users_phone_code": "p", "users_picture": "https://e.com/a.png" });
+        let response = app.profile(token, &body).await;
+        assert_eq!(response.status(), 200);
+        let profile: Value = response.json().await.unwrap();
+        assert_eq!(profile["data"]["user"]["users_phone_masked"], "138****8000");
+    }
 }

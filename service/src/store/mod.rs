@@ -74,7 +74,11 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
-            if let Some(dir) = connect.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = connect
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir)?;
             }
             let pool = SqlitePoolOptions::new()
