@@ -12,6 +12,10 @@ sim:
 test:
     cargo test --workspace
 
+# Every test on SQLite and on the local PostgreSQL.
+test-pg url="postgres://postgres@127.0.0.1:5432/postgres":
+    BAI_TEST_POSTGRES_URL={{url}} cargo test --workspace
+
 # Rewrite spec/openapi.yaml from the handlers.
 spec:
     cargo run -q -p bai-service -- spec > spec/openapi.yaml

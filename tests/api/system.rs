@@ -1,44 +1,47 @@
 use insta::assert_json_snapshot;
 
-use crate::helpers::{snapshot, spawn_app};
+use crate::helpers::{e2e_test, snapshot, spawn_app};
 
-#[tokio::test]
-async fn health_answers_healthy_with_the_database_up() {
-    let app = spawn_app().await;
-    let response = app
-        .client
-        .post(app.url("/api/system/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_json_snapshot!(snapshot(response).await);
+e2e_test! {
+    async fn health_answers_healthy_with_the_database_up() {
+        let app = spawn_app().await;
+        let response = app
+            .client
+            .post(app.url("/api/system/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_json_snapshot!(snapshot(response).await);
+    }
 }
 
-#[tokio::test]
-async fn health_has_a_get_alias_for_load_balancers() {
-    let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/system/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["data"]["status"], "healthy");
+e2e_test! {
+    async fn health_has_a_get_alias_for_load_balancers() {
+        let app = spawn_app().await;
+        let response = app
+            .client
+            .get(app.url("/api/system/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["data"]["status"], "healthy");
+    }
 }
 
-#[tokio::test]
-async fn health_answers_503_unhealthy_when_the_database_is_gone() {
-    let app = spawn_app().await;
-    app.db().close().await;
-    let response = app
-        .client
-        .post(app.url("/api/system/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_json_snapshot!(snapshot(response).await);
+e2e_test! {
+    async fn health_answers_503_unhealthy_when_the_database_is_gone() {
+        let app = spawn_app().await;
+        app.db().close().await;
+        let response = app
+            .client
+            .post(app.url("/api/system/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_json_snapshot!(snapshot(response).await);
+    }
 }
 
 #[tokio::test]
