@@ -134,6 +134,19 @@ impl Simulator {
             .expect("the default app always exists")
     }
 
+    /// A phone code for a number outside mainland China, e.g. `("dave", "1", "4155552671")`:
+    /// the answer has `countryCode` "1" and `phoneNumber` "+14155552671".
+    pub async fn phone_code_in_country(
+        &self,
+        user: &str,
+        country_code: &str,
+        phone: &str,
+    ) -> String {
+        self.sim
+            .mint_phone_code(user, phone, Some(country_code), None)
+            .expect("the default app always exists")
+    }
+
     /// Injects a fault. Panics if the fault lacks the field its kind needs.
     pub async fn inject(&self, fault: Fault) {
         if let Err(problem) = fault.validate() {

@@ -129,4 +129,12 @@ async fn foreign_numbers_carry_the_country_prefix() {
     assert_eq!(body["phone_info"]["phoneNumber"], "+14155552671");
     assert_eq!(body["phone_info"]["purePhoneNumber"], "4155552671");
     assert_eq!(body["phone_info"]["countryCode"], "1");
+
+    let typed = wx
+        .sim
+        .phone_code_in_country("erin", "852", "61234567")
+        .await;
+    let body = wx.phone(&token, &typed).await;
+    assert_eq!(body["phone_info"]["phoneNumber"], "+85261234567");
+    assert_eq!(body["phone_info"]["countryCode"], "852");
 }
