@@ -17,6 +17,8 @@ pub const DEFAULT_GUARD_TTL_SECS: u64 = 10;
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3_000;
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -76,6 +78,14 @@ pub struct Settings {
     /// How long a `users_wx_code` stays claimed by the request that first sent it.
     #[arg(long, env = "BAI_GUARD_TTL", default_value_t = DEFAULT_GUARD_TTL_SECS)]
     pub guard_ttl_secs: u64,
+
+    /// Longest a request may take, body upload included, before it answers 408.
+    #[arg(long, env = "BAI_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT_MS)]
+    pub request_timeout_ms: u64,
+
+    /// A connection with no traffic for this long is closed.
+    #[arg(long, env = "BAI_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout_secs: u64,
 }
 
 impl Settings {
@@ -96,6 +106,8 @@ impl Settings {
             wechat_timeout_ms: DEFAULT_WECHAT_TIMEOUT_MS,
             dev_sim_addr: DEFAULT_DEV_SIM_ADDR.into(),
             guard_ttl_secs: DEFAULT_GUARD_TTL_SECS,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
         }
     }
 

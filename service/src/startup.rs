@@ -11,7 +11,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server};
 use wechat_sim::{SimConfig, Simulator};
 
 use crate::api::api_service;
-use crate::api::framework::{AllowIndex, limit_body, render_error, render_panic};
+use crate::api::framework::{AllowIndex, limit_body, render_error, render_panic, time_limit};
 use crate::auth::{Tokens, generate_secret, normalize_authorization};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Secret, Settings};
 use crate::state::AppState;
@@ -28,6 +28,7 @@ pub struct Application {
     acceptor: TcpAcceptor,
     local_addr: SocketAddr,
     state: AppState,
+    limits: ServerLimits,
     /// The in-process simulator of zero-config development; lives as long as the app.
     simulator: Option<Simulator>,
 }
@@ -72,10 +73,15 @@ impl Application {
             .first()
             .and_then(|addr| addr.as_socket_addr())
             .context("the listener has no TCP address")?;
+        let limits = ServerLimits {
+            request_timeout: Duration::from_millis(settings.request_timeout_ms),
+            idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
+        };
         Ok(Self {
             acceptor,
             local_addr,
             state,
+            limits,
             simulator,
         })
     }
@@ -102,8 +108,9 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_guards_forever(self.state.clone()));
-        let app = build_app(self.state.clone());
+        let app = build_app(self.state.clone(), self.limits);
         let result = Server::new_with_acceptor(self.acceptor)
+            .idle_timeout(self.limits.idle_timeout)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
@@ -142,8 +149,15 @@ impl Application {
     }
 }
 
+/// Bounds on what one client may take of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    pub request_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
 /// The route tree with every middleware: the one endpoint `main` and the tests serve.
-pub fn build_app(state: AppState) -> impl Endpoint<Output = Response> {
+pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output = Response> {
     let api = api_service();
     let allow = AllowIndex::new(
         &api.spec(),
@@ -163,6 +177,7 @@ pub fn build_app(state: AppState) -> impl Endpoint<Output = Response> {
         .nest("/", api)
         .around(normalize_authorization)
         .around(limit_body)
+        .around(move |next, req| time_limit(next, req, limits.request_timeout))
         .around(move |next, req| {
             let allow = allow.clone();
             async move {

@@ -3,7 +3,9 @@
 use insta::assert_json_snapshot;
 use serde_json::json;
 
-use crate::helpers::{snapshot, spawn_app};
+use futures::StreamExt;
+
+use crate::helpers::{snapshot, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn unknown_path_is_404_in_the_envelope() {
@@ -129,4 +131,68 @@ async fn missing_token_is_401_in_the_envelope() {
     let app = spawn_app().await;
     let response = app.refresh(None).await;
     assert_json_snapshot!(snapshot(response).await);
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_its_body_is_cut_off_with_408() {
+    let app = spawn_app_with(|s| s.request_timeout_ms = 300).await;
+    let stalled =
+        futures::stream::once(async { Ok::<_, std::io::Error>(b"{\"users_wx_code\":".to_vec()) })
+            .chain(futures::stream::pending());
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stalled))
+        .send()
+        .await
+        .unwrap();
+    assert_json_snapshot!(snapshot(response).await);
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_400_not_a_crash() {
+    let app = spawn_app().await;
+    let depth = 100_000;
+    let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        413,
+        "100 KB of brackets is over the body limit"
+    );
+    let nested = format!(
+        "{{\"users_wx_code\": {}1{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let response = app
+        .client
+        .post(app.url("/api/wechat/login"))
+        .header("content-type", "application/json")
+        .body(nested)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        400,
+        "serde_json's recursion limit turns deep nesting into a parse error"
+    );
+    assert_eq!(
+        app.client
+            .post(app.url("/api/system/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::error::{MethodNotAllowedError, NotFoundError};
 use poem::http::StatusCode;
@@ -124,6 +125,16 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<E::Out
         req.set_body(Body::from_bytes(body));
     }
     next.call(req).await
+}
+
+/// Bounds a whole request, body upload included, so a slow client cannot hold a worker.
+pub async fn time_limit<E: Endpoint>(next: E, req: Request, limit: Duration) -> Result<Response> {
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(result) => result.map(IntoResponse::into_response),
+        Err(_) => {
+            Ok(ApiError::new(StatusCode::REQUEST_TIMEOUT, msg::REQUEST_TIMEOUT).into_response())
+        }
+    }
 }
 
 fn too_large() -> poem::Error {

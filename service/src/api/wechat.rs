@@ -22,6 +22,8 @@ error_responses! {
         400 => BadRequest,
         /// 微信判定该用户存在风险 (WeChat 40226)
         403 => Forbidden,
+        /// 请求超时 (the body did not arrive within BAI_REQUEST_TIMEOUT_MS)
+        408 => RequestTimeout,
         /// 请求体过大
         413 => PayloadTooLarge,
         /// 请求体必须为 application/json
@@ -45,6 +47,8 @@ error_responses! {
         401 => Unauthorized,
         /// 用户不存在
         404 => NotFound,
+        /// 请求超时 (the body did not arrive within BAI_REQUEST_TIMEOUT_MS)
+        408 => RequestTimeout,
         /// 请求体过大
         413 => PayloadTooLarge,
         /// 请求体必须为 application/json
