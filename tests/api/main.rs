@@ -11,4 +11,5 @@ mod scale_out;
 mod spec;
 mod system;
 mod tokens;
+mod wechat_faults;
 mod wire;
