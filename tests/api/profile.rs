@@ -45,7 +45,7 @@ e2e_test! {
     async fn a_foreign_number_keeps_its_country_prefix() {
         let app = spawn_app().await;
         let token = app.token_for("alice").await;
-        let phone_code = app.sim.phone_code("alice", "+85261234567").await;
+        let phone_code = app.sim.phone_code_in_country("alice", "852", "61234567").await;
         let body = json!({ "users_name": "Ann", "users_phone_code": phone_code, "users_picture": "https://e.com/a.png" });
         let response: Value = app.profile(&token, &body).await.json().await.unwrap();
         let phone = response["data"]["user"]["users_phone"]
