@@ -1,0 +1,75 @@
+-- wrk script for scripts/bench.sh. One script for every scenario, chosen by environment:
+--   BENCH_SCENARIO  hello | health | refresh | login-new | login-mix | profile
+--   BENCH_TOKEN     a valid token (refresh, profile)
+--   BENCH_RUN       a run id, so that "new" users are new in every run
+--   BENCH_RETURNING how many returning users login-mix cycles through (default 200)
+--   BENCH_WARMUP    "1" during warm-up: login-mix then logs every returning user in turn, so
+--                   that they all exist before the measured run
+-- At the end it prints one line `BENCH_RESULT {json}`; latencies in microseconds.
+
+local scenario = os.getenv("BENCH_SCENARIO") or "health"
+local token = os.getenv("BENCH_TOKEN") or ""
+local run = os.getenv("BENCH_RUN") or tostring(os.time())
+local returning = tonumber(os.getenv("BENCH_RETURNING") or "200")
+local warmup = os.getenv("BENCH_WARMUP") == "1"
+
+local json = { ["content-type"] = "application/json" }
+local bearer = { ["authorization"] = "Bearer " .. token }
+local bearer_json = { ["authorization"] = "Bearer " .. token, ["content-type"] = "application/json" }
+
+local next_id = 0
+local thread_count = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  thread_count = next_id
+end
+
+function init(args)
+  n = 0
+  threads = tonumber(os.getenv("BENCH_THREADS") or "1")
+  math.randomseed(os.time() + id * 7919)
+end
+
+local function login(code)
+  return wrk.format("POST", "/api/wechat/login", json, '{"users_wx_code":"dev:' .. code .. '"}')
+end
+
+function request()
+  n = n + 1
+  if scenario == "hello" then
+    return wrk.format("POST", "/hello")
+  elseif scenario == "health" then
+    return wrk.format("POST", "/api/system/health")
+  elseif scenario == "refresh" then
+    return wrk.format("POST", "/api/wechat/refresh-token", bearer)
+  elseif scenario == "login-new" then
+    -- A user nobody has seen: a new row after a code2session round trip.
+    return login("bench-" .. run .. "-" .. id .. "-" .. n)
+  elseif scenario == "login-mix" then
+    if warmup then
+      return login("bench-ret-" .. ((id + threads * n) % returning))
+    end
+    if n % 10 == 0 then
+      return login("bench-" .. run .. "-m" .. id .. "-" .. n)
+    end
+    return login("bench-ret-" .. math.random(0, returning - 1))
+  elseif scenario == "profile" then
+    -- dev-phone: codes are reusable at the simulator; each call still asks it for the number.
+    return wrk.format("POST", "/api/wechat/profile", bearer_json,
+      '{"users_name":"压测用户","users_phone_code":"dev-phone:1380013' .. string.format("%04d", n % 10000) ..
+      '","users_picture":"https://example.com/a.png"}')
+  end
+  error("unknown BENCH_SCENARIO " .. scenario)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local errors = e.connect + e.read + e.write + e.status + e.timeout
+  io.write(string.format(
+    'BENCH_RESULT {"requests":%d,"duration_us":%d,"rps":%.1f,"p50":%d,"p90":%d,"p99":%d,"max":%d,' ..
+    '"errors":%d,"status_errors":%d,"socket_errors":%d}\n',
+    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    errors, e.status, e.connect + e.read + e.write + e.timeout))
+end

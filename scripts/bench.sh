@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# `just bench`: release builds, wechat-sim + the service on SQLite in a temp dir (then, optionally,
+# PostgreSQL), load from wrk in a separate process, and the results written into
+# docs/benchmarks.md between the `bench:begin`/`bench:end` markers (the rest of the file is kept).
+#
+# Environment:
+#   BENCH_DURATION     measured run per scenario (default 10s)
+#   BENCH_WARMUP       warm-up per scenario, not measured (default 3s)
+#   BENCH_CONNECTIONS  concurrent connections (default 16)
+#   BENCH_THREADS      wrk threads (default 1: on a 2-core machine the load generator should take
+#                      as little CPU from the server as it can)
+#   BENCH_POSTGRES     1: also run the service on a throwaway PostgreSQL cluster (needs initdb/pg_ctl)
+#   BENCH_POSTGRES_URL run on this PostgreSQL database too (it must be empty or a bai database)
+#   BENCH_OUT          the markdown file to update (default docs/benchmarks.md; "-" = stdout only)
+#   BENCH_SCENARIOS    space-separated subset of: hello health refresh login-new login-mix profile
+#   BENCH_PORT_BASE    ports PORT_BASE..+3 are used (default 18090)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-3s}
+CONNS=${BENCH_CONNECTIONS:-16}
+THREADS=${BENCH_THREADS:-1}
+OUT=${BENCH_OUT:-docs/benchmarks.md}
+SCENARIOS=${BENCH_SCENARIOS:-hello health refresh login-new login-mix profile}
+PORT_BASE=${BENCH_PORT_BASE:-18090}
+SVC_ADDR=127.0.0.1:$PORT_BASE
+SIM_ADDR=127.0.0.1:$((PORT_BASE + 1))
+HELLO_ADDR=127.0.0.1:$((PORT_BASE + 2))
+PG_PORT=$((PORT_BASE + 3))
+RUN_ID=$(date +%s)
+
+log() { printf '== %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# --- the load generator --------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+    log "installing wrk (Debian package)"
+    SUDO=
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get install -y -qq wrk >/dev/null 2>&1 ||
+        { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq wrk >/dev/null; } ||
+        die "could not install wrk; install it (apt-get install wrk) and re-run"
+fi
+command -v curl >/dev/null || die "curl is required"
+
+# --- release binaries ----------------------------------------------------------------------------
+log "building release binaries"
+cargo build --release -q -p bai-service -p wechat-sim -p bench
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+BIN=${TARGET_DIR:-$ROOT/target}/release
+for b in bai-service wechat-sim bench-hello bench-startup; do
+    [ -x "$BIN/$b" ] || die "missing $BIN/$b"
+done
+
+TMP=$(mktemp -d -t bai-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    if [ -n "${PG_STARTED:-}" ]; then
+        runas_pg pg_ctl -D "$TMP/pg" -m immediate stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+wait_http() { # URL: until it answers at all (any status), 10 s at most
+    for _ in $(seq 1 1000); do
+        curl -s -o /dev/null -m 1 -X POST "$1" && return 0
+        sleep 0.01
+    done
+    die "nothing answers at $1"
+}
+stop_pid() {
+    kill -TERM "$1" 2>/dev/null || return 0
+    for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
+    kill -KILL "$1" 2>/dev/null || true
+}
+kib() { awk -v k="$1" '/^'"$1"':/ {print $2}' "/proc/$2/status"; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+# --- wechat-sim, with quotas lifted so the bench measures us, not its rate limits ----------------
+cat >"$TMP/seed.json" <<'EOF'
+{"limits": {"code2session_per_user_per_minute": 1000000000,
+            "code2session_per_app_per_day": 1000000000,
+            "phone_number_per_minute": 1000000000}}
+EOF
+RUST_LOG=warn "$BIN/wechat-sim" --addr "$SIM_ADDR" --seed "$TMP/seed.json" >"$TMP/sim.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://$SIM_ADDR/__sim/openapi.json"
+
+# --- wrk ---------------------------------------------------------------------------------------
+# run_wrk SCENARIO URL TOKEN -> prints the BENCH_RESULT json
+run_wrk() {
+    local scenario=$1 url=$2 token=${3:-}
+    BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_WARMUP=1 \
+        wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk.lua "$url" >/dev/null
+    BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS \
+        wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/wrk.lua "$url" |
+        sed -n 's/^BENCH_RESULT //p'
+}
+jget() { sed -n 's/.*"'"$2"'":\([0-9.]*\).*/\1/p' <<<"$1"; }
+ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us / 1000}'; }
+
+RESULTS=() # "backend|scenario|json|peak_rss_kib"
+declare -A LABEL=(
+    [hello]='bare poem `hello` (framework limit)'
+    [health]='`POST /api/system/health`'
+    [refresh]='`POST /api/wechat/refresh-token`'
+    [login-new]='`POST /api/wechat/login`, new user each time'
+    [login-mix]='`POST /api/wechat/login`, 90% returning users'
+    [profile]='`POST /api/wechat/profile`'
+)
+declare -A PATH_OF=(
+    [hello]=/hello [health]=/api/system/health [refresh]=/api/wechat/refresh-token
+    [login-new]=/api/wechat/login [login-mix]=/api/wechat/login [profile]=/api/wechat/profile
+)
+
+bench_scenario() { # BACKEND SCENARIO PID BASE_URL TOKEN
+    local backend=$1 scenario=$2 pid=$3 base=$4 token=${5:-}
+    # Reset the peak-RSS counter so VmHWM is this scenario's peak.
+    echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+    log "$backend: $scenario (${WARMUP} warm-up, ${DURATION}, $CONNS connections)"
+    local result
+    result=$(run_wrk "$scenario" "$base" "$token")
+    [ -n "$result" ] || die "wrk printed no result for $scenario"
+    local hwm
+    hwm=$(kib VmHWM "$pid")
+    RESULTS+=("$backend|$scenario|$result|$hwm")
+    printf '   %8s req/s  p50 %s ms  p99 %s ms  errors %s  peak RSS %s MiB\n' \
+        "$(jget "$result" rps)" "$(ms "$(jget "$result" p50)")" "$(ms "$(jget "$result" p99)")" \
+        "$(jget "$result" errors)" "$(mib "$hwm")" >&2
+}
+
+wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+# --- the framework's limit -----------------------------------------------------------------------
+if wants hello; then
+    "$BIN/bench-hello" "$HELLO_ADDR" >"$TMP/hello.log" 2>&1 &
+    HELLO_PID=$!
+    PIDS+=("$HELLO_PID")
+    wait_http "http://$HELLO_ADDR/hello"
+    bench_scenario "-" hello "$HELLO_PID" "http://$HELLO_ADDR"
+    stop_pid "$HELLO_PID"
+fi
+
+# --- the service ---------------------------------------------------------------------------------
+declare -A STARTUP_MS IDLE_RSS
+# BAI_GUARD_TTL=0: the login mix logs the same users in again and again with their `dev:` codes;
+# with the default 10 s guard a repeated code would answer 429. Every login still claims its guard
+# row (the same upsert), the claim just expires at once.
+service_cmd() { # DATABASE_URL -> the command line, one word per line
+    printf '%s\n' env BAI_ADDR="$SVC_ADDR" BAI_DATABASE_URL="$1" BAI_WECHAT_API_BASE="http://$SIM_ADDR" \
+        BAI_GUARD_TTL=0 BAI_LOG_FORMAT=json RUST_LOG="${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}" \
+        BAI_DB_MAX_CONNECTIONS="${BENCH_DB_MAX_CONNECTIONS:-10}" "$BIN/bai-service"
+}
+
+bench_service() { # BACKEND DATABASE_URL
+    local backend=$1 url=$2 cmd
+    mapfile -t cmd < <(service_cmd "$url")
+    local logfile="$TMP/service-$backend.log"
+    log "$backend: first start (creates and migrates the database)"
+    "${cmd[@]}" >>"$logfile" 2>&1 &
+    local pid=$!
+    wait_http "http://$SVC_ADDR/api/system/health"
+    stop_pid "$pid"
+
+    log "$backend: start-up with an existing database"
+    local out
+    out=$("$BIN/bench-startup" "$SVC_ADDR" "$logfile" -- "${cmd[@]}") ||
+        die "the service did not start; its log: $(tail -5 "$logfile")"
+    # `env` execs the service, so the pid bench-startup prints is the service's.
+    pid=${out%% *}
+    PIDS+=("$pid")
+    STARTUP_MS[$backend]=${out##* }
+    sleep 1
+    IDLE_RSS[$backend]=$(kib VmRSS "$pid")
+    log "$backend: start-up ${STARTUP_MS[$backend]} ms, idle RSS $(mib "${IDLE_RSS[$backend]}") MiB"
+
+    local base="http://$SVC_ADDR" token
+    token=$(curl -s -X POST "$base/api/wechat/login" -H 'content-type: application/json' \
+        -d '{"users_wx_code":"dev:bench-token-user"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    [ -n "$token" ] || die "could not log in to get a token"
+    for scenario in health refresh login-new login-mix profile; do
+        if wants "$scenario"; then bench_scenario "$backend" "$scenario" "$pid" "$base" "$token"; fi
+    done
+    stop_pid "$pid"
+}
+
+bench_service sqlite "sqlite://$TMP/bai.db"
+
+runas_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+PG_URL=${BENCH_POSTGRES_URL:-}
+if [ -z "$PG_URL" ] && [ "${BENCH_POSTGRES:-0}" = 1 ]; then
+    command -v initdb >/dev/null && command -v pg_ctl >/dev/null || die "BENCH_POSTGRES=1 needs initdb and pg_ctl"
+    log "postgres: a throwaway cluster on port $PG_PORT"
+    mkdir -p "$TMP/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$TMP/pg" && chmod 755 "$TMP"
+    runas_pg initdb -D "$TMP/pg" -U bench -A trust >/dev/null
+    runas_pg pg_ctl -D "$TMP/pg" -l "$TMP/pg/log" -w \
+        -o "-p $PG_PORT -k $TMP/pg -c listen_addresses=127.0.0.1" start >/dev/null
+    PG_STARTED=1
+    PG_URL="postgres://bench@127.0.0.1:$PG_PORT/postgres"
+fi
+if [ -n "$PG_URL" ]; then bench_service postgres "$PG_URL"; fi
+
+# --- the report ----------------------------------------------------------------------------------
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- service wechat-sim bench Cargo.toml Cargo.lock 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+CORES=$(nproc)
+MEM=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
+report() {
+    local hello_rps="" health_rps=""
+    for r in "${RESULTS[@]}"; do
+        IFS='|' read -r b s j h <<<"$r"
+        [ "$s" = hello ] && hello_rps=$(jget "$j" rps)
+    done
+    echo "Generated by \`scripts/bench.sh\` (\`just bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$COMMIT\`."
+    echo
+    echo "- Machine: $CPU, $CORES cores, $MEM RAM, $(uname -sr); load average before the report: $LOAD."
+    echo "- Load: \`wrk\` ($(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)), $CONNS connections, $THREADS thread(s), ${WARMUP} warm-up then ${DURATION} measured per scenario; wrk, the service and wechat-sim share the same $CORES cores."
+    echo "- Service: release build, \`BAI_LOG_FORMAT=json\`, \`RUST_LOG=${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}\` (one log line per request, to a file), \`BAI_DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-10}\`, \`BAI_GUARD_TTL=0\` (see below), WeChat = wechat-sim (release) over loopback HTTP."
+    echo
+    for backend in sqlite postgres; do
+        [ -n "${STARTUP_MS[$backend]:-}" ] || continue
+        echo "- **$backend**: start-up to the first healthy answer (existing database) **${STARTUP_MS[$backend]} ms**; idle RSS **$(mib "${IDLE_RSS[$backend]}") MiB**."
+    done
+    echo
+    echo "| backend | scenario | requests/s | vs health | p50 ms | p90 ms | p99 ms | max ms | errors | peak RSS MiB |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for r in "${RESULTS[@]}"; do
+        IFS='|' read -r b s j h <<<"$r"
+        local rps
+        rps=$(jget "$j" rps)
+        if [ "$s" = health ]; then health_rps=$rps; fi
+        local ratio=""
+        if [ "$s" = hello ]; then
+            ratio=""
+        elif [ "$s" = health ] && [ -n "$hello_rps" ]; then
+            ratio=$(awk -v a="$rps" -v b="$hello_rps" 'BEGIN {printf "%.0f%% of hello", 100 * a / b}')
+        elif [ -n "$health_rps" ]; then
+            ratio=$(awk -v a="$rps" -v b="$health_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}')
+        fi
+        printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' "$b" "${LABEL[$s]}" "$rps" "$ratio" \
+            "$(ms "$(jget "$j" p50)")" "$(ms "$(jget "$j" p90)")" "$(ms "$(jget "$j" p99)")" \
+            "$(ms "$(jget "$j" max)")" "$(jget "$j" errors)" "$(mib "$h")"
+    done
+}
+
+REPORT=$(report)
+printf '\n%s\n' "$REPORT"
+if [ "$OUT" != "-" ]; then
+    mkdir -p "$(dirname "$OUT")"
+    [ -f "$OUT" ] || printf '# Benchmarks\n\n<!-- bench:begin -->\n<!-- bench:end -->\n' >"$OUT"
+    grep -q '<!-- bench:begin -->' "$OUT" || printf '\n<!-- bench:begin -->\n<!-- bench:end -->\n' >>"$OUT"
+    printf '%s\n' "$REPORT" >"$TMP/report.md"
+    awk -v report="$TMP/report.md" '
+        /<!-- bench:begin -->/ { print; while ((getline line < report) > 0) print line; skip = 1; next }
+        /<!-- bench:end -->/ { skip = 0 }
+        !skip { print }
+    ' "$OUT" >"$TMP/out.md"
+    cp "$TMP/out.md" "$OUT"
+    log "wrote $OUT"
+fi
