@@ -72,14 +72,7 @@ async fn health_is_503_while_postgres_is_down_and_recovers_by_itself() {
             }),
         )
         .await;
-    let health = || async {
-        app.client
-            .post(app.url("/api/system/health"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    };
+    let health = || async { app.post("/api/system/health").await.status() };
     assert_eq!(health().await, 200);
 
     set_database_reachable(&app.settings.database_url, false).await;

@@ -154,6 +154,23 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// A POST without a body.
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// The stored record of the simulator's user `user`, if the service has one.
+    pub async fn stored_user(&self, user: &str) -> Option<bai_service::store::UserRecord> {
+        self.db()
+            .find_user_by_openid(&self.sim.openid_for(user))
+            .await
+            .unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))

@@ -139,10 +139,7 @@ e2e_test! {
         let response = app.login(&code).await;
         assert_json_snapshot!(snapshot(response).await);
         assert!(
-            app.db()
-                .find_user_by_openid(&app.sim.openid_for("alice"))
-                .await
-                .unwrap()
+            app.stored_user("alice").await
                 .is_none(),
             "nothing written"
         );
@@ -159,10 +156,7 @@ e2e_test! {
         let response = app.login(&code).await;
         assert_json_snapshot!(snapshot(response).await);
         assert!(
-            app.db()
-                .find_user_by_openid(&app.sim.openid_for("alice"))
-                .await
-                .unwrap()
+            app.stored_user("alice").await
                 .is_none(),
             "nothing written"
         );
@@ -188,10 +182,7 @@ e2e_test! {
             assert_eq!(body["msg"], "微信服务异常，请稍后再试", "{described}");
         }
         assert!(
-            app.db()
-                .find_user_by_openid(&app.sim.openid_for("alice"))
-                .await
-                .unwrap()
+            app.stored_user("alice").await
                 .is_none(),
             "nothing written"
         );

@@ -5,12 +5,7 @@ use crate::helpers::{e2e_test, snapshot, spawn_app};
 e2e_test! {
     async fn health_answers_healthy_with_the_database_up() {
         let app = spawn_app().await;
-        let response = app
-            .client
-            .post(app.url("/api/system/health"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.post("/api/system/health").await;
         assert_json_snapshot!(snapshot(response).await);
     }
 }
@@ -34,12 +29,7 @@ e2e_test! {
     async fn health_answers_503_unhealthy_when_the_database_is_gone() {
         let app = spawn_app().await;
         app.db().close().await;
-        let response = app
-            .client
-            .post(app.url("/api/system/health"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.post("/api/system/health").await;
         assert_json_snapshot!(snapshot(response).await);
     }
 }
@@ -47,12 +37,7 @@ e2e_test! {
 #[tokio::test]
 async fn helloworld_answers_with_its_build_time() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .post(app.url("/api/system/test-helloworld"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/system/test-helloworld").await;
     assert_json_snapshot!(snapshot(response).await);
 }
 

@@ -48,19 +48,30 @@ pub struct ProfileUpdate<'a> {
     pub now: &'a str,
 }
 
-const USER_COLUMNS_SELECT_BY_OPENID: &str = "SELECT id, users_id, openid, users_type, users_name, \
-     users_phone, users_picture, company_id, token_key, created, updated \
-     FROM tbl_auth_users WHERE openid = $1";
-const USER_COLUMNS_SELECT_BY_ID: &str = "SELECT id, users_id, openid, users_type, users_name, \
-     users_phone, users_picture, company_id, token_key, created, updated \
-     FROM tbl_auth_users WHERE id = $1";
+/// The columns of `UserRecord`, in one place for every query that returns a user.
+macro_rules! user_columns {
+    () => {
+        "id, users_id, openid, users_type, users_name, users_phone, users_picture, company_id, token_key, created, updated"
+    };
+}
+
+const SELECT_USER_BY_OPENID: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM tbl_auth_users WHERE openid = $1"
+);
+const SELECT_USER_BY_ID: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM tbl_auth_users WHERE id = $1"
+);
 
 impl Db {
     pub async fn find_user_by_openid(
         &self,
         openid: &str,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let user = with_pool!(self, |pool| sqlx::query_as(USER_COLUMNS_SELECT_BY_OPENID)
+        let user = with_pool!(self, |pool| sqlx::query_as(SELECT_USER_BY_OPENID)
             .bind(openid)
             .fetch_optional(pool)
             .await)?;
@@ -68,7 +79,7 @@ impl Db {
     }
 
     pub async fn find_user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        let user = with_pool!(self, |pool| sqlx::query_as(USER_COLUMNS_SELECT_BY_ID)
+        let user = with_pool!(self, |pool| sqlx::query_as(SELECT_USER_BY_ID)
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -82,11 +93,14 @@ impl Db {
         &self,
         new: &NewUser<'_>,
     ) -> Result<Option<UserRecord>, StoreError> {
-        const SQL: &str = "INSERT INTO tbl_auth_users \
+        const SQL: &str = concat!(
+            "INSERT INTO tbl_auth_users \
              (id, users_id, openid, users_type, users_name, users_phone, users_picture, company_id, token_key, created, updated) \
              VALUES ($1, $2, $3, $4, '', '', '', NULL, $5, $6, $6) \
              ON CONFLICT (openid) DO NOTHING \
-             RETURNING id, users_id, openid, users_type, users_name, users_phone, users_picture, company_id, token_key, created, updated";
+             RETURNING ",
+            user_columns!()
+        );
         with_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(new.id)
             .bind(new.users_id)
@@ -104,9 +118,12 @@ impl Db {
         id: &str,
         update: &ProfileUpdate<'_>,
     ) -> Result<Option<UserRecord>, StoreError> {
-        const SQL: &str = "UPDATE tbl_auth_users SET users_name = $2, users_phone = $3, users_picture = $4, \
+        const SQL: &str = concat!(
+            "UPDATE tbl_auth_users SET users_name = $2, users_phone = $3, users_picture = $4, \
              users_type = $5, updated = $6 WHERE id = $1 \
-             RETURNING id, users_id, openid, users_type, users_name, users_phone, users_picture, company_id, token_key, created, updated";
+             RETURNING ",
+            user_columns!()
+        );
         let user = with_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(id)
             .bind(update.users_name)
