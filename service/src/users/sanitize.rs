@@ -72,9 +72,27 @@ fn clean_text(field: &'static str, input: &str, max_chars: usize) -> Result<Stri
     Ok(cleaned)
 }
 
-/// Zero-width and formatting characters that render as nothing but make look-alike names.
+/// Zero-width and formatting characters (Unicode category Cf, the ones that render as nothing)
+/// that make look-alike names or reorder how text is shown: zero-width spaces and joiners,
+/// bidi marks, embeddings, overrides and isolates, invisible operators, interlinear
+/// annotations, shorthand and musical format controls, tags.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 #[cfg(test)]
@@ -86,6 +104,8 @@ mod tests {
         assert_eq!(sanitize_name("  张三\u{200B}\n ").unwrap(), "张三");
         assert_eq!(sanitize_name("e\u{0301}").unwrap(), "\u{00E9}");
         assert_eq!(sanitize_name(" \u{200B} ").unwrap_err().reason, "不能为空");
+        // Bidi isolates reorder what is shown (Trojan Source) and render as nothing.
+        assert_eq!(sanitize_name("\u{2067}abc\u{2069}").unwrap(), "abc");
         assert!(sanitize_name(&"名".repeat(33)).is_err());
         assert!(sanitize_name(&"名".repeat(32)).is_ok());
     }
