@@ -1,9 +1,11 @@
 //! Request text fields that never fail to parse. poem-openapi's own errors for a missing or
 //! wrong-typed field do not name the field; a `TextField` records what was wrong instead, so
 //! the handler can answer 400 naming the field, while the spec still says "required string,
-//! at most MAX characters".
+//! at most MAX characters", plus a `pattern` ([`TextRule`]) describing what the domain's
+//! sanitiser (`users::sanitize`) accepts, so that every string the schema allows is accepted.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseFromJSON, ParseResult, ToJSON, Type};
@@ -12,7 +14,53 @@ use serde_json::Value;
 use crate::users::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextField<const MAX: usize>(Result<String, Problem>);
+pub struct TextField<const MAX: usize, R: TextRule = Visible>(
+    Result<String, Problem>,
+    PhantomData<R>,
+);
+
+/// One character that survives sanitising: not whitespace, not a control character and not one
+/// of the zero-width/formatting characters `users::sanitize` strips (keep the two in step).
+const VISIBLE_CHAR: &str =
+    r"[^\s\x00-\x1F\x7F-\x9F\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]";
+
+/// The `pattern` a text field declares (ECMA 262, as JSON Schema reads it; unanchored).
+pub trait TextRule: Send + Sync + 'static {
+    fn pattern() -> String;
+}
+
+/// Free text (`users_name`): at least one visible character. Surrounding whitespace is trimmed
+/// and control/zero-width characters are dropped, so a text of only those is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visible;
+
+impl TextRule for Visible {
+    fn pattern() -> String {
+        VISIBLE_CHAR.to_owned()
+    }
+}
+
+/// A WeChat code: no whitespace, and at least one visible character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Code;
+
+impl TextRule for Code {
+    fn pattern() -> String {
+        format!(r"^\S*{VISIBLE_CHAR}\S*$")
+    }
+}
+
+/// An avatar URL: `http(s)://`, a host name whose last label starts with a letter (so it is not
+/// read as an IPv4 address), an optional port below 10000, and a path of printable ASCII.
+/// `users::sanitize_picture_url` accepts every such URL (and a few more, such as IP hosts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl;
+
+impl TextRule for HttpUrl {
+    fn pattern() -> String {
+        r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(:[0-9]{1,4})?(/[!-~]*)?$".to_owned()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Problem {
@@ -20,7 +68,7 @@ enum Problem {
     NotAString,
 }
 
-impl<const MAX: usize> TextField<MAX> {
+impl<const MAX: usize, R: TextRule> TextField<MAX, R> {
     /// The text, or the 400 that names `field`. Length and content are the domain's to judge.
     pub fn into_text(self, field: &'static str) -> Result<String, FieldError> {
         match self.0 {
@@ -31,7 +79,7 @@ impl<const MAX: usize> TextField<MAX> {
     }
 }
 
-impl<const MAX: usize> Type for TextField<MAX> {
+impl<const MAX: usize, R: TextRule> Type for TextField<MAX, R> {
     const IS_REQUIRED: bool = true;
     type RawValueType = String;
     type RawElementValueType = String;
@@ -44,6 +92,7 @@ impl<const MAX: usize> Type for TextField<MAX> {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
             min_length: Some(1),
             max_length: Some(MAX),
+            pattern: Some(R::pattern()),
             ..MetaSchema::new("string")
         }))
     }
@@ -57,18 +106,66 @@ impl<const MAX: usize> Type for TextField<MAX> {
     }
 }
 
-impl<const MAX: usize> ParseFromJSON for TextField<MAX> {
+impl<const MAX: usize, R: TextRule> ParseFromJSON for TextField<MAX, R> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        Ok(Self(match value {
+        let text = match value {
             None | Some(Value::Null) => Err(Problem::Missing),
             Some(Value::String(text)) => Ok(text),
             Some(_) => Err(Problem::NotAString),
-        }))
+        };
+        Ok(Self(text, PhantomData))
     }
 }
 
-impl<const MAX: usize> ToJSON for TextField<MAX> {
+impl<const MAX: usize, R: TextRule> ToJSON for TextField<MAX, R> {
     fn to_json(&self) -> Option<Value> {
         self.as_raw_value().cloned().map(Value::String)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every string a field's pattern admits is one the sanitiser accepts: the schema never
+    //! promises more than the service keeps (what `just contract`'s positive_data_acceptance
+    //! checks over HTTP, here without a server).
+    use proptest::prelude::*;
+    use proptest::string::string_regex;
+
+    use super::*;
+    use crate::users::{sanitize_code, sanitize_name, sanitize_picture_url};
+
+    /// Characters the sanitiser trims or drops.
+    const STRIPPED: &str = r"[\s\x00-\x1F\x7F-\x9F\u00AD\u200B\u2060\uFEFF]";
+
+    /// A generator for `pattern`, which proptest wants without anchors.
+    fn matching(pattern: &str) -> impl Strategy<Value = String> {
+        let inner = pattern.trim_start_matches('^').trim_end_matches('$');
+        string_regex(inner).expect("the pattern is a valid regex")
+    }
+
+    proptest! {
+        #[test]
+        fn visible_text_is_a_valid_name(
+            // Padded with what the sanitiser strips, the hard case; and with anything at all.
+            text in prop_oneof![
+                matching(&format!(r"{STRIPPED}{{0,15}}{}{STRIPPED}{{0,15}}", Visible::pattern())),
+                matching(&format!(r"(?s).{{0,15}}{}.{{0,15}}", Visible::pattern())),
+            ]
+        ) {
+            prop_assert!(sanitize_name(&text).is_ok(), "{text:?}");
+        }
+
+        #[test]
+        fn code_pattern_matches_are_valid_codes(
+            code in matching(&format!(r"\S{{0,60}}{}\S{{0,60}}", VISIBLE_CHAR))
+        ) {
+            prop_assert!(sanitize_code("users_wx_code", &code).is_ok(), "{code:?}");
+        }
+
+        #[test]
+        fn url_pattern_matches_are_valid_pictures(url in matching(&HttpUrl::pattern())) {
+            prop_assume!(url.chars().count() <= 512);
+            prop_assert!(sanitize_picture_url(&url).is_ok(), "{url:?}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 
-use super::fields::TextField;
+use super::fields::{Code, HttpUrl, TextField};
 use crate::auth::AUTH_COLLECTION_ID;
 use crate::store::CompanyRecord;
 use crate::users::{
@@ -18,7 +18,7 @@ pub const AUTH_COLLECTION_NAME: &str = "tbl_auth_users";
 #[derive(Debug, Object)]
 pub struct WechatLoginRequest {
     /// 微信小程序登录临时凭证 code (`wx.login`)
-    pub users_wx_code: TextField<128>,
+    pub users_wx_code: TextField<128, Code>,
 }
 
 /// 更新资料请求
@@ -27,9 +27,9 @@ pub struct WechatProfileRequest {
     /// 昵称 (trimmed; at most 32 characters)
     pub users_name: TextField<32>,
     /// 手机号授权 code (`getPhoneNumber` button)
-    pub users_phone_code: TextField<128>,
+    pub users_phone_code: TextField<128, Code>,
     /// 头像地址 (http/https, at most 512 characters)
-    pub users_picture: TextField<512>,
+    pub users_picture: TextField<512, HttpUrl>,
 }
 
 impl TryFrom<WechatProfileRequest> for ProfileInput {
