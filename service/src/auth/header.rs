@@ -20,6 +20,10 @@ pub async fn normalize_authorization<E: Endpoint>(next: E, mut req: Request) -> 
 /// `Some(new value)` when the header needs rewriting to `Bearer <token>`.
 fn normalized_bearer(raw: &str) -> Option<HeaderValue> {
     let trimmed = raw.trim();
+    if trimmed.eq_ignore_ascii_case("bearer") {
+        // A prefix with no token: leave it for the scheme to reject.
+        return None;
+    }
     let token = match trimmed.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => trimmed[7..].trim_start(),
         _ => trimmed,
