@@ -20,7 +20,7 @@ pub fn is_info_complete(record: &UserRecord) -> bool {
 }
 
 /// `13800138000` → `138****8000`. Keeps at most the first 3 and last 4 digits, and fewer for
-/// short numbers, so that at least half of any number stays hidden.
+/// short numbers (never more than half, rounded up).
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();
     let n = chars.len();
