@@ -84,6 +84,11 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
+                // sqlx pings every idle connection before handing it out: on SQLite that is one
+                // more hop to the connection's worker thread per statement, and a connection to
+                // a local file cannot go stale. (Postgres keeps the check: there it finds the
+                // connections a restarted server dropped.)
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         let mut handle = conn.lock_handle().await?;
