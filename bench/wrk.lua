@@ -1,10 +1,10 @@
 -- wrk script for scripts/bench.sh. One script for every scenario, chosen by environment:
---   BENCH_SCENARIO  hello | health | refresh | login-new | login-mix | profile
+--   BENCH_SCENARIO  hello | helloworld | health | refresh | login-new | login-mix | profile
 --   BENCH_TOKEN     a valid token (refresh, profile)
 --   BENCH_RUN       a run id, so that "new" users are new in every run
 --   BENCH_RETURNING how many returning users login-mix cycles through (default 200)
---   BENCH_WARMUP    "1" during warm-up: login-mix then logs every returning user in turn, so
---                   that they all exist before the measured run
+--   BENCH_WARMUP    "1" during warm-up: login-mix then logs in returning users only, so that
+--                   they all exist before the measured run
 -- At the end it prints one line `BENCH_RESULT {json}`; latencies in microseconds.
 
 local scenario = os.getenv("BENCH_SCENARIO") or "health"
@@ -28,7 +28,6 @@ end
 function init(args)
   n = 0
   threads = tonumber(os.getenv("BENCH_THREADS") or "1")
-  math.randomseed(os.time() + id * 7919)
 end
 
 local function login(code)
@@ -39,6 +38,8 @@ function request()
   n = n + 1
   if scenario == "hello" then
     return wrk.format("POST", "/hello")
+  elseif scenario == "helloworld" then
+    return wrk.format("POST", "/api/system/test-helloworld")
   elseif scenario == "health" then
     return wrk.format("POST", "/api/system/health")
   elseif scenario == "refresh" then
@@ -47,13 +48,13 @@ function request()
     -- A user nobody has seen: a new row after a code2session round trip.
     return login("bench-" .. run .. "-" .. id .. "-" .. n)
   elseif scenario == "login-mix" then
-    if warmup then
-      return login("bench-ret-" .. ((id + threads * n) % returning))
-    end
-    if n % 10 == 0 then
+    -- Returning users in turn (each thread its own residue class), so that no two requests in
+    -- flight carry the same code: with BAI_GUARD_TTL=0 they would still race for one guard row.
+    if not warmup and n % 10 == 0 then
       return login("bench-" .. run .. "-m" .. id .. "-" .. n)
     end
-    return login("bench-ret-" .. math.random(0, returning - 1))
+    k = (k or 0) + 1
+    return login("bench-ret-" .. ((id + threads * k) % returning))
   elseif scenario == "profile" then
     -- dev-phone: codes are reusable at the simulator; each call still asks it for the number.
     return wrk.format("POST", "/api/wechat/profile", bearer_json,
