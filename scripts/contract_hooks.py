@@ -1,0 +1,68 @@
+"""Schemathesis hooks for `just contract` (scripts/contract.sh loads them via SCHEMATHESIS_HOOKS).
+
+WeChat codes are opaque and minted by WeChat, never chosen by a client: a schema-valid random
+`users_wx_code` or `users_phone_code` is a code WeChat never issued, and the service rightly answers
+400 (WeChat 40029). Left alone, every positive login and profile request would be a 400, and
+positive_data_acceptance could not tell "WeChat said no" from "our validation rejected a name the
+schema allows" — the check would be blind on exactly the fields it exists for.
+
+So, in *positive* request bodies only, a code that our own rule accepts (non-blank, no whitespace)
+is replaced with one the in-process simulator honours: `dev:<user>` for logins and
+`dev-phone:<digits>` for phone numbers, derived from the generated value so the run stays
+reproducible under a fixed seed. Codes our rule rejects, and every negative body, are sent as
+generated, so negative_data_rejection still sees the codes the fuzzer made up. The substitute is
+itself schema-valid (schemathesis revalidates modified cases), so the case stays positive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import schemathesis
+from schemathesis.core.parameters import ParameterLocation
+
+# The service's code rule (service/src/users/sanitize.rs `sanitize_code`): after dropping control
+# and zero-width characters and trimming, non-empty and no whitespace inside.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _plausible_code(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    cleaned = _INVISIBLE.sub("", value).strip()
+    return bool(cleaned) and not any(c.isspace() for c in cleaned) and len(cleaned) <= 128
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _login_code(value: str) -> str:
+    return "dev:st-" + _digest(value)[:16]
+
+
+def _phone_code(value: str) -> str:
+    # A mainland mobile number: 1, then 10 digits taken from the digest.
+    digits = "".join(str(int(c, 16) % 10) for c in _digest(value)[:10])
+    return "dev-phone:1" + digits
+
+
+_SUBSTITUTES = {
+    ("POST", "/api/wechat/login"): ("users_wx_code", _login_code),
+    ("POST", "/api/wechat/profile"): ("users_phone_code", _phone_code),
+}
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    rule = _SUBSTITUTES.get((case.operation.method.upper(), case.operation.path))
+    if rule is None or not isinstance(case.body, dict):
+        return
+    meta = case.meta
+    if meta is not None and meta.is_negative_at(ParameterLocation.BODY):
+        return
+    field, substitute = rule
+    value = case.body.get(field)
+    if _plausible_code(value):
+        case.body = {**case.body, field: substitute(value)}
