@@ -19,10 +19,43 @@ pub struct TextField<const MAX: usize, R: TextRule = Visible>(
     PhantomData<R>,
 );
 
-/// One character that survives sanitising: not whitespace, not a control character and not one
-/// of the zero-width/formatting characters `users::sanitize` strips (keep the two in step).
-const VISIBLE_CHAR: &str =
-    r"[^\s\x00-\x1F\x7F-\x9F\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]";
+/// What `users::sanitize` drops before trimming: control characters (Cc) and the invisible
+/// format characters of its `is_invisible`. Keep the two in step; `stripped_matches_the_sanitiser`
+/// checks every code point.
+const STRIPPED: &[(char, char)] = &[
+    ('\u{0000}', '\u{001F}'),
+    ('\u{007F}', '\u{009F}'),
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{180E}', '\u{180E}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0001}', '\u{E0001}'),
+    ('\u{E0020}', '\u{E007F}'),
+];
+
+/// One character that survives sanitising: not whitespace and not in [`STRIPPED`]. Only the BMP
+/// ranges are written out: schemathesis 4.32 generates from ECMA-262 patterns without the `u`
+/// flag and rejects `\u{1BCA0}`, `\U0001BCA0` and `\p{Cf}` alike, so the few invisible format
+/// characters above U+FFFF (shorthand and musical format controls, tags) are not excluded here:
+/// the one gap between the pattern and the sanitiser, pinned by `stripped_matches_the_sanitiser`.
+fn visible_char() -> String {
+    let ranges: String = STRIPPED
+        .iter()
+        .filter(|&&(_, hi)| u32::from(hi) <= 0xFFFF)
+        .map(|&(lo, hi)| match lo == hi {
+            true => format!("\\u{:04X}", u32::from(lo)),
+            false => format!("\\u{:04X}-\\u{:04X}", u32::from(lo), u32::from(hi)),
+        })
+        .collect();
+    format!("[^\\s{ranges}]")
+}
 
 /// The `pattern` a text field declares (ECMA 262, as JSON Schema reads it; unanchored).
 pub trait TextRule: Send + Sync + 'static {
@@ -36,7 +69,7 @@ pub struct Visible;
 
 impl TextRule for Visible {
     fn pattern() -> String {
-        VISIBLE_CHAR.to_owned()
+        visible_char()
     }
 }
 
@@ -46,7 +79,7 @@ pub struct Code;
 
 impl TextRule for Code {
     fn pattern() -> String {
-        format!(r"^\S*{VISIBLE_CHAR}\S*$")
+        format!(r"^\S*{}\S*$", visible_char())
     }
 }
 
@@ -134,8 +167,31 @@ mod tests {
     use super::*;
     use crate::users::{sanitize_code, sanitize_name, sanitize_picture_url};
 
-    /// Characters the sanitiser trims or drops.
-    const STRIPPED: &str = r"[\s\x00-\x1F\x7F-\x9F\u00AD\u200B\u2060\uFEFF]";
+    /// Characters the sanitiser trims or drops, as a regex class (a sample of [`STRIPPED`]).
+    const STRIPPED_CLASS: &str = r"[\s\x00-\x1F\x7F-\x9F\u00AD\u200B\u2066\uFEFF]";
+
+    /// Every code point: the pattern's idea of a visible character is the sanitiser's, except
+    /// for the invisible format characters above the BMP that the pattern cannot name.
+    #[test]
+    fn stripped_matches_the_sanitiser() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let stripped = STRIPPED.iter().any(|&(lo, hi)| (lo..=hi).contains(&c));
+            let accepted = sanitize_name(&c.to_string()).is_ok();
+            if stripped && u32::from(c) > 0xFFFF {
+                assert!(!accepted, "U+{:04X} is no longer stripped", u32::from(c));
+                continue;
+            }
+            let visible = !c.is_whitespace() && !stripped;
+            assert_eq!(visible, accepted, "U+{:04X}", u32::from(c));
+        }
+    }
+
+    /// The gap `visible_char` documents: such a character passes the pattern as "visible".
+    fn has_astral_stripped(text: &str) -> bool {
+        text.chars().any(|c| {
+            u32::from(c) > 0xFFFF && STRIPPED.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+        })
+    }
 
     /// A generator for `pattern`, which proptest wants without anchors.
     fn matching(pattern: &str) -> impl Strategy<Value = String> {
@@ -148,17 +204,22 @@ mod tests {
         fn visible_text_is_a_valid_name(
             // Padded with what the sanitiser strips, the hard case; and with anything at all.
             text in prop_oneof![
-                matching(&format!(r"{STRIPPED}{{0,15}}{}{STRIPPED}{{0,15}}", Visible::pattern())),
+                matching(&format!(
+                    r"{STRIPPED_CLASS}{{0,15}}{}{STRIPPED_CLASS}{{0,15}}",
+                    Visible::pattern()
+                )),
                 matching(&format!(r"(?s).{{0,15}}{}.{{0,15}}", Visible::pattern())),
             ]
         ) {
+            prop_assume!(!has_astral_stripped(&text));
             prop_assert!(sanitize_name(&text).is_ok(), "{text:?}");
         }
 
         #[test]
         fn code_pattern_matches_are_valid_codes(
-            code in matching(&format!(r"\S{{0,60}}{}\S{{0,60}}", VISIBLE_CHAR))
+            code in matching(&format!(r"\S{{0,60}}{}\S{{0,60}}", visible_char()))
         ) {
+            prop_assume!(!has_astral_stripped(&code));
             prop_assert!(sanitize_code("users_wx_code", &code).is_ok(), "{code:?}");
         }
 
