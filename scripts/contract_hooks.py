@@ -23,8 +23,13 @@ import schemathesis
 from schemathesis.core.parameters import ParameterLocation
 
 # The service's code rule (service/src/users/sanitize.rs `sanitize_code`): after dropping control
-# and zero-width characters and trimming, non-empty and no whitespace inside.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# and invisible format characters (the STRIPPED table of service/src/api/fields.rs) and trimming,
+# non-empty and no whitespace inside.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def _plausible_code(value: object) -> bool:
