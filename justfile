@@ -25,6 +25,10 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
+# Contract tests: schemathesis against the release build, both specs (docs/contract.md).
+contract:
+    bash scripts/contract.sh
+
 # Check compose.yaml (compose-spec schema) and lint the Dockerfiles (hadolint); tools go in .venv.
 compose-check:
     bash scripts/validate-compose.sh
