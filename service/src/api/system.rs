@@ -29,6 +29,13 @@ error_responses! {
 }
 
 #[derive(Debug, ApiResponse)]
+pub enum HelloWorldResponse {
+    /// 成功
+    #[oai(status = 200)]
+    Ok(Json<HelloWorldEnvelope>),
+}
+
+#[derive(Debug, ApiResponse)]
 pub enum HealthResponse {
     /// 服务正常
     #[oai(status = 200)]
@@ -46,8 +53,8 @@ impl SystemApi {
         method = "post",
         operation_id = "systemHelloWorld"
     )]
-    async fn hello_world(&self) -> Result<Json<HelloWorldEnvelope>, SystemError> {
-        Ok(Json(HelloWorldEnvelope {
+    async fn hello_world(&self) -> Result<HelloWorldResponse, SystemError> {
+        Ok(HelloWorldResponse::Ok(Json(HelloWorldEnvelope {
             code: 200,
             msg: msg::OK.to_owned(),
             data: HelloWorldData {
@@ -56,7 +63,7 @@ impl SystemApi {
                 status: "success".to_owned(),
                 build_time: *BUILD_TIME,
             },
-        }))
+        })))
     }
 
     /// 健康检查

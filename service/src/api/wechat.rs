@@ -16,6 +16,21 @@ use crate::users::{self, LoginStatus, ProfileInput};
 
 pub struct WechatApi;
 
+/// The PocketBase auth response of login and refresh.
+#[derive(Debug, poem_openapi::ApiResponse)]
+pub enum AuthOk {
+    /// 登录或注册成功 / 刷新成功
+    #[oai(status = 200)]
+    Ok(Json<AuthResponse>),
+}
+
+#[derive(Debug, poem_openapi::ApiResponse)]
+pub enum ProfileOk {
+    /// 更新成功
+    #[oai(status = 200)]
+    Ok(Json<ProfileEnvelope>),
+}
+
 error_responses! {
     pub enum LoginError {
         /// 参数错误，或微信登录凭证无效或已使用 (WeChat 40029/40163)
@@ -90,19 +105,19 @@ impl WechatApi {
         &self,
         state: Data<&AppState>,
         body: Json<WechatLoginRequest>,
-    ) -> Result<Json<AuthResponse>, LoginError> {
+    ) -> Result<AuthOk, LoginError> {
         let code = body.0.users_wx_code.into_text("users_wx_code")?;
         let outcome = users::login(&state, &code).await?;
         let msg = match outcome.status {
             LoginStatus::Registered => "注册成功",
             LoginStatus::LoggedIn => "登录成功",
         };
-        Ok(Json(AuthResponse::new(
+        Ok(AuthOk::Ok(Json(AuthResponse::new(
             outcome.token,
             outcome.user,
             outcome.status,
             msg,
-        )))
+        ))))
     }
 
     /// 更新微信用户资料
@@ -119,17 +134,17 @@ impl WechatApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<WechatProfileRequest>,
-    ) -> Result<Json<ProfileEnvelope>, ProfileError> {
+    ) -> Result<ProfileOk, ProfileError> {
         let input = ProfileInput::try_from(body.0)?;
         let user = users::update_profile(&state, &auth.0, &input).await?;
-        Ok(Json(ProfileEnvelope {
+        Ok(ProfileOk::Ok(Json(ProfileEnvelope {
             code: 200,
             msg: "更新成功".to_owned(),
             data: ProfileData {
                 status: ProfileStatus::UpdateSuccess,
                 user: UserInfo::from(user),
             },
-        }))
+        })))
     }
 
     /// 刷新 PocketBase 原生 token
@@ -144,13 +159,13 @@ impl WechatApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-    ) -> Result<Json<AuthResponse>, RefreshError> {
+    ) -> Result<AuthOk, RefreshError> {
         let outcome = users::refresh(&state, auth.0).await?;
-        Ok(Json(AuthResponse::new(
+        Ok(AuthOk::Ok(Json(AuthResponse::new(
             outcome.token,
             outcome.user,
             outcome.status,
             "刷新成功",
-        )))
+        ))))
     }
 }
