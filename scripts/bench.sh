@@ -227,7 +227,7 @@ report() {
     echo
     echo "- Machine: $CPU, $CORES cores, $MEM RAM, $(uname -sr); load average (1/5/15 min) $LOAD_START at the start, $LOAD_END at the end (other work on the machine makes the numbers noisy; compare rows of one run)."
     echo "- Load: \`wrk\` ($(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)), $CONNS connections, $THREADS thread(s), ${WARMUP} warm-up then ${DURATION} measured per scenario; wrk, the service and wechat-sim share the same $CORES cores."
-    echo "- Service: release build, \`BAI_LOG_FORMAT=json\`, \`RUST_LOG=${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}\` (one log line per request, to a file), \`BAI_DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-10}\`, \`BAI_GUARD_TTL=0\` (see below), WeChat = wechat-sim (release) over loopback HTTP."
+    echo "- Service: release build, \`BAI_LOG_FORMAT=json\`, \`RUST_LOG=${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}\` (one log line per request, to a file), \`BAI_DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-10}\`, \`BAI_GUARD_TTL=0\` (see the set-up notes), WeChat = wechat-sim (release) over loopback HTTP."
     echo
     for backend in sqlite postgres; do
         [ -n "${STARTUP_MS[$backend]:-}" ] || continue
