@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::middleware::{CatchPanic, RequestId, ReuseId, Tracing};
+use poem::middleware::{CatchPanic, RequestId, ReuseId};
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server};
 use wechat_sim::{SimConfig, Simulator};
 
+use crate::api::access_log::access_log;
 use crate::api::api_service;
 use crate::api::framework::{AllowIndex, limit_body, render_error, render_panic, time_limit};
 use crate::auth::{Tokens, generate_secret, normalize_authorization};
@@ -190,7 +191,7 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
         })
         .with(CatchPanic::new().with_handler(render_panic))
         .data(state)
-        .with(Tracing)
+        .around(access_log)
         .with(RequestId::default().reuse_id(ReuseId::Use))
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP edge: poem-openapi handlers, one file per tag, and the one error envelope.
 
+pub mod access_log;
 pub mod envelope;
 mod errors;
 mod fields;
