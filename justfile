@@ -29,6 +29,10 @@ lint:
 contract:
     bash scripts/contract.sh
 
+# Benchmarks (release; SQLite, BENCH_POSTGRES=1 adds PostgreSQL); rewrites docs/benchmarks.md.
+bench:
+    bash scripts/bench.sh
+
 # Check compose.yaml (compose-spec schema) and lint the Dockerfiles (hadolint); tools go in .venv.
 compose-check:
     bash scripts/validate-compose.sh
