@@ -1,6 +1,7 @@
 //! End-to-end suites: the real service over HTTP, with wechat-sim standing in for WeChat.
 
 mod backends;
+mod config;
 mod errors;
 mod helpers;
 mod login;

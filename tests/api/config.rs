@@ -1,0 +1,43 @@
+//! Start-up rules that keep a production deployment off development defaults.
+
+use bai_service::Application;
+use bai_service::config::{Environment, Secret, Settings};
+
+fn production() -> Settings {
+    let mut settings = Settings::defaults();
+    settings.addr = "127.0.0.1:0".into();
+    settings.environment = Environment::Production;
+    settings
+}
+
+async fn refusal(settings: Settings) -> String {
+    match Application::build(settings).await {
+        Ok(_) => panic!("the service started"),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn production_refuses_to_start_without_wechat_credentials() {
+    let mut settings = production();
+    settings.auth_secret = Some(Secret::new("s".repeat(40)));
+    assert!(refusal(settings).await.contains("BAI_WECHAT_APPID"));
+}
+
+#[tokio::test]
+async fn production_refuses_to_start_without_an_auth_secret() {
+    let mut settings = production();
+    settings.wechat_appid = Some("wx0000000000000001".into());
+    settings.wechat_secret = Some(Secret::new("secret"));
+    assert!(refusal(settings).await.contains("BAI_AUTH_SECRET"));
+}
+
+#[tokio::test]
+async fn a_short_auth_secret_or_half_the_credentials_is_refused_anywhere() {
+    let mut short = Settings::defaults();
+    short.auth_secret = Some(Secret::new("too-short"));
+    assert!(refusal(short).await.contains("at least 32"));
+    let mut half = Settings::defaults();
+    half.wechat_appid = Some("wx0000000000000001".into());
+    assert!(refusal(half).await.contains("set together"));
+}
