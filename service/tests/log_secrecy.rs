@@ -92,11 +92,7 @@ async fn run_flows(rust_log: &str) -> Run {
         &client,
         url("/api/wechat/profile"),
         Some(&token),
-        &json!({
-            "users_name": "张三",
-            "users_phone_code": phone_code,
-            "users_picture": "https://example.com/a.png",
-        }),
+        &profile_body(&phone_code),
     )
     .await;
     assert_eq!(status, 200, "{profile}");
@@ -110,11 +106,7 @@ async fn run_flows(rust_log: &str) -> Run {
         &client,
         url("/api/wechat/profile"),
         Some(&token),
-        &json!({
-            "users_name": "张三",
-            "users_phone_code": phone_code,
-            "users_picture": "https://example.com/a.png",
-        }),
+        &profile_body(&phone_code),
     )
     .await;
     assert_eq!(status, 200, "{again}");
@@ -322,4 +314,13 @@ fn the_shape_scanner_finds_session_keys_and_access_tokens() {
         ["tQY+38pdTVnAIWCBNiM1+A==".to_owned(), access_token]
     );
     assert!(secret_shaped("a longer run tQY+38pdTVnAIWCBNiM1+Axx== is no key").is_empty());
+}
+
+/// A complete profile update with `phone_code`.
+fn profile_body(phone_code: &str) -> Value {
+    json!({
+        "users_name": "张三",
+        "users_phone_code": phone_code,
+        "users_picture": "https://example.com/a.png",
+    })
 }
