@@ -180,13 +180,18 @@ async fn claim(state: &AppState, key: &str) -> Result<(), UserError> {
     let ttl_ms = state.guard_ttl.as_millis() as i64;
     match state.db.claim_guard(key, now_ms, ttl_ms).await? {
         Claim::Acquired => Ok(()),
-        Claim::Held { expires_at_ms } => {
-            let retry_after_secs = ((expires_at_ms - now_ms).max(0) as u64)
-                .div_ceil(1000)
-                .max(1);
-            Err(UserError::CodeInFlight { retry_after_secs })
-        }
+        Claim::Held { expires_at_ms } => Err(UserError::CodeInFlight {
+            retry_after_secs: retry_after_secs(expires_at_ms, now_ms, ttl_ms),
+        }),
     }
+}
+
+/// Whole seconds until a held claim expires: at least 1, and never more than the guard's TTL.
+/// The cap matters because concurrent requests read the clock before they reach the database,
+/// so the loser's `now` can be earlier than the winner's and the raw difference exceeds the TTL.
+fn retry_after_secs(expires_at_ms: i64, now_ms: i64, ttl_ms: i64) -> u64 {
+    let remaining_ms = (expires_at_ms - now_ms).clamp(0, ttl_ms.max(0)) as u64;
+    remaining_ms.div_ceil(1000).max(1)
 }
 
 /// Codes are credentials for five minutes: only their hash is stored.
@@ -241,4 +246,27 @@ async fn with_company(db: &Db, record: UserRecord) -> Result<User, UserError> {
         None => None,
     };
     Ok(User { record, company })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after_secs;
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        assert_eq!(retry_after_secs(10_000, 0, 10_000), 10);
+        assert_eq!(retry_after_secs(10_000, 1, 10_000), 10);
+        assert_eq!(retry_after_secs(10_000, 9_001, 10_000), 1);
+    }
+
+    #[test]
+    fn retry_after_never_exceeds_the_ttl_even_when_the_loser_read_the_clock_first() {
+        assert_eq!(retry_after_secs(10_005, 0, 10_000), 10);
+    }
+
+    #[test]
+    fn retry_after_is_at_least_one_second() {
+        assert_eq!(retry_after_secs(5_000, 6_000, 10_000), 1);
+        assert_eq!(retry_after_secs(5_000, 5_000, 0), 1);
+    }
 }
