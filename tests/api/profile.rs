@@ -72,6 +72,8 @@ e2e_test! {
         let cases = [
             ("users_name", json!(null), "不能为空"),
             ("users_name", json!(" \u{200B} "), "不能为空"),
+            // Hangul fillers and the Braille blank: the usual way to a blank-looking nickname.
+            ("users_name", json!("\u{3164}\u{3164}\u{2800}"), "不能为空"),
             (
                 "users_name",
                 json!("名".repeat(33)),

@@ -20,19 +20,23 @@ pub struct TextField<const MAX: usize, R: TextRule = Visible>(
 );
 
 /// What `users::sanitize` drops before trimming: control characters (Cc) and the invisible
-/// format characters of its `is_invisible`. Keep the two in step; `stripped_matches_the_sanitiser`
+/// format characters and blank letters of its `is_invisible`. Keep the two in step; `stripped_matches_the_sanitiser`
 /// checks every code point.
 const STRIPPED: &[(char, char)] = &[
     ('\u{0000}', '\u{001F}'),
     ('\u{007F}', '\u{009F}'),
     ('\u{00AD}', '\u{00AD}'),
     ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
     ('\u{180E}', '\u{180E}'),
     ('\u{200B}', '\u{200F}'),
     ('\u{202A}', '\u{202E}'),
     ('\u{2060}', '\u{2064}'),
     ('\u{2066}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
     ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
     ('\u{FFF9}', '\u{FFFB}'),
     ('\u{1BCA0}', '\u{1BCA3}'),
     ('\u{1D173}', '\u{1D17A}'),

@@ -75,18 +75,24 @@ fn clean_text(field: &'static str, input: &str, max_chars: usize) -> Result<Stri
 /// Zero-width and formatting characters (Unicode category Cf, the ones that render as nothing)
 /// that make look-alike names or reorder how text is shown: zero-width spaces and joiners,
 /// bidi marks, embeddings, overrides and isolates, invisible operators, interlinear
-/// annotations, shorthand and musical format controls, tags.
+/// annotations, shorthand and musical format controls, tags. Also the blank "letters" that
+/// are the well-known way to a blank nickname: the Hangul fillers (Lo, but drawn as nothing
+/// outside old-Hangul syllable composition, which names do not use) and the Braille blank.
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
             | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
             | '\u{180E}'
             | '\u{200B}'..='\u{200F}'
             | '\u{202A}'..='\u{202E}'
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
             | '\u{FEFF}'
+            | '\u{FFA0}'
             | '\u{FFF9}'..='\u{FFFB}'
             | '\u{1BCA0}'..='\u{1BCA3}'
             | '\u{1D173}'..='\u{1D17A}'
@@ -106,6 +112,18 @@ mod tests {
         assert_eq!(sanitize_name(" \u{200B} ").unwrap_err().reason, "不能为空");
         // Bidi isolates reorder what is shown (Trojan Source) and render as nothing.
         assert_eq!(sanitize_name("\u{2067}abc\u{2069}").unwrap(), "abc");
+        // Blank letters: a nickname of Hangul fillers or Braille blanks shows as nothing.
+        assert_eq!(
+            sanitize_name("\u{3164}\u{3164}").unwrap_err().reason,
+            "不能为空"
+        );
+        assert_eq!(sanitize_name("\u{2800}").unwrap_err().reason, "不能为空");
+        assert_eq!(sanitize_name("a\u{FFA0}b\u{115F}\u{1160}").unwrap(), "ab");
+        // Real Hangul still composes.
+        assert_eq!(
+            sanitize_name("\u{1112}\u{1161}\u{11AB}").unwrap(),
+            "\u{D55C}"
+        );
         assert!(sanitize_name(&"名".repeat(33)).is_err());
         assert!(sanitize_name(&"名".repeat(32)).is_ok());
     }
