@@ -168,6 +168,11 @@ impl Simulator {
         self.sim.clock.advance_secs(seconds);
     }
 
+    /// Virtual Unix time in milliseconds: what code and token expiry and quota windows go by.
+    pub fn now_ms(&self) -> u64 {
+        self.sim.clock.now_ms()
+    }
+
     /// Every call to the WeChat endpoints so far, oldest first, secrets masked.
     pub async fn requests(&self) -> Vec<JournalEntry> {
         self.sim.journal().list(None)

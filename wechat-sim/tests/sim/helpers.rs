@@ -53,6 +53,21 @@ impl Wx {
         }
     }
 
+    /// Moves a fresh simulator's virtual clock to the start of the next 10:00 Beijing time, so
+    /// that a test's calls share one minute window and its `advance(60)` steps never cross the
+    /// quota day, which ends at Beijing midnight (16:00 UTC). Without it, quota tests failed
+    /// when run around 16:00 UTC or across a minute boundary.
+    pub async fn at_quiet_hour(&self) {
+        const BEIJING_OFFSET_S: u64 = 8 * 3_600;
+        const TEN_AM_S: u64 = 10 * 3_600;
+        let now_s = self.sim.now_ms() / 1_000;
+        let into_day = (now_s + BEIJING_OFFSET_S) % 86_400;
+        let until = (TEN_AM_S + 86_400 - into_day) % 86_400;
+        self.sim
+            .advance(if until == 0 { 86_400 } else { until })
+            .await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.sim.base_url())
     }

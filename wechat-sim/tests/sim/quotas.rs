@@ -12,12 +12,7 @@ fn limits(f: impl FnOnce(&mut Limits)) -> SimConfig {
 #[tokio::test]
 async fn code2session_per_user_minute_limit_gives_45011_without_using_the_code() {
     let wx = Wx::with(limits(|l| l.code2session_per_user_per_minute = 2)).await;
-    // Align to the start of a minute so the three calls share one window.
-    let now_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    wx.sim.advance(60 - now_s % 60).await;
+    wx.at_quiet_hour().await;
     for _ in 0..2 {
         assert!(wx.code2session("dev:alice").await.get("openid").is_some());
     }
@@ -43,6 +38,7 @@ async fn daily_quotas_give_45009() {
         l.token_per_day = 1;
     }))
     .await;
+    wx.at_quiet_hour().await;
     assert!(wx.code2session("dev:alice").await.get("openid").is_some());
     assert_eq!(errcode(&wx.code2session("dev:bob").await), Some(45009));
     assert!(wx.token().await.get("access_token").is_some());
@@ -59,6 +55,7 @@ async fn stable_token_minute_and_day_limits() {
         l.stable_token_per_day = 2;
     }))
     .await;
+    wx.at_quiet_hour().await;
     assert!(wx.stable(false).await.get("access_token").is_some());
     assert_eq!(errcode(&wx.stable(false).await), Some(45011));
     wx.sim.advance(60).await;

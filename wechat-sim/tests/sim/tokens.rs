@@ -171,6 +171,7 @@ async fn force_refresh_beyond_the_daily_limit_gives_45009() {
         ..Limits::default()
     };
     let wx = Wx::with(SimConfig::default().with_limits(limits)).await;
+    wx.at_quiet_hour().await;
     for _ in 0..2 {
         assert!(wx.stable(true).await.get("access_token").is_some());
         wx.sim.advance(30).await;
