@@ -86,7 +86,7 @@ async fn health_is_503_while_postgres_is_down_and_recovers_by_itself() {
 
     set_database_reachable(&app.settings.database_url, true).await;
     let mut status = health().await;
-    for _ in 0..20 {
+    for _ in 0..100 {
         if status == 200 {
             break;
         }
