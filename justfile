@@ -40,3 +40,7 @@ compose-check:
 # What CI runs.
 ci:
     bash .ci/run
+
+# PocketBase baseline: bench/pocketbase/ hooks on PocketBase 0.40.6 (BENCH_COMPARE=1 adds bai-service).
+bench-pocketbase:
+    bash scripts/bench-pocketbase.sh
