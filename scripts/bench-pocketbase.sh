@@ -11,8 +11,11 @@
 #   BENCH_WARMUP       warm-up per scenario, not measured (default 3s)
 #   BENCH_CONNECTIONS  concurrent connections (default 16)
 #   BENCH_THREADS      wrk threads (default 1)
-#   BENCH_SCENARIOS    space-separated subset of: helloworld health refresh login-new login-mix
-#                      login-new-cost4 (default: health refresh login-new login-mix login-new-cost4).
+#   BENCH_SCENARIOS    space-separated subset of: builtin-health helloworld health refresh login-new
+#                      login-mix login-new-cost4 (default: health refresh login-new login-mix
+#                      login-new-cost4). builtin-health is PocketBase's own GET /api/health (Go, no
+#                      JS, no database): the framework's limit, compared with bench.sh's bare poem
+#                      `hello`.
 #                      login-new-cost4 is login-new on a second, fresh PocketBase whose
 #                      tbl_auth_users hashes passwords with bcrypt cost 4 instead of the default 10:
 #                      how much of the login cost is the password hash.
@@ -75,7 +78,7 @@ fi
 "$PB" --version | grep -q " $PB_VERSION\$" || die "$PB is not PocketBase $PB_VERSION"
 
 # --- the Rust side first, when comparing (it builds its own release binaries) --------------------
-declare -A RUST_SCENARIO=([helloworld]=helloworld [health]=health [refresh]=refresh
+declare -A RUST_SCENARIO=([builtin-health]=hello [helloworld]=helloworld [health]=health [refresh]=refresh
     [login-new]=login-new [login-mix]=login-mix [login-new-cost4]=login-new)
 TMP=$(mktemp -d -t bai-bench-pb.XXXXXX)
 PIDS=()
@@ -156,15 +159,21 @@ start_pb() {
     kill -0 "$PB_PID" 2>/dev/null || die "pocketbase exited: $(tail -5 "$TMP/pb-$name.log")"
 }
 
+# bench/wrk.lua with its request() replaced by PocketBase's built-in health check.
+cat >"$TMP/builtin-health.lua" <<EOF
+dofile("$ROOT/bench/wrk.lua")
+function request() return wrk.format("GET", "/api/health") end
+EOF
 run_wrk() { # SCENARIO URL TOKEN -> the BENCH_RESULT json
-    local scenario=$1 url=$2 token=${3:-}
+    local scenario=$1 url=$2 token=${3:-} script=bench/wrk.lua
+    [ "$scenario" = builtin-health ] && script=$TMP/builtin-health.lua
     BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_WARMUP=1 \
-        wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk.lua "$url" >/dev/null
+        wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$script" "$url" >/dev/null
     # wrk abandons its in-flight requests at the end of the warm-up, but PocketBase still serves
     # them; a new-user login takes ~1 s here, so let them finish before the measured window.
     sleep "${BENCH_PB_DRAIN:-2}"
     BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS \
-        wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/wrk.lua "$url" |
+        wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$script" "$url" |
         sed -n 's/^BENCH_RESULT //p'
 }
 
@@ -192,7 +201,7 @@ log "pocketbase: idle RSS $(mib "$IDLE_RSS") MiB"
 TOKEN=$(curl -s -X POST "http://$PB_ADDR/api/wechat/login" -H 'content-type: application/json' \
     -d '{"users_wx_code":"dev:bench-token-user"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 [ -n "$TOKEN" ] || die "could not log in to get a token; log: $(tail -5 "$TMP/pb-main.log")"
-for s in helloworld health refresh login-new login-mix; do
+for s in builtin-health helloworld health refresh login-new login-mix; do
     wants "$s" || continue
     if [ "$s" = login-mix ]; then
         # bench.sh's warm-up creates login-mix's 200 returning users; at PocketBase's speed a
@@ -214,6 +223,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the report ----------------------------------------------------------------------------------
 declare -A LABEL=(
+    [builtin-health]='framework limit: PocketBase `GET /api/health` (Go) vs bare poem `hello`'
     [helloworld]='`POST /api/system/test-helloworld` (no database)'
     [health]='`POST /api/system/health`'
     [refresh]='`POST /api/wechat/refresh-token`'
@@ -222,12 +232,12 @@ declare -A LABEL=(
     [login-new-cost4]='`POST /api/wechat/login`, new user, bcrypt cost 4 (sensitivity)'
 )
 declare -A RUST_LABEL=(
-    [helloworld]='test-helloworld' [health]='/api/system/health`' [refresh]='refresh-token'
+    [hello]='bare poem' [helloworld]='test-helloworld' [health]='/api/system/health`' [refresh]='refresh-token'
     [login-new]='new user each time' [login-mix]='90% returning'
 )
 rust_row() { # RUST_SCENARIO -> "rps|p50|p99|errors|rss" from bench.sh's table
     [ -f "$TMP/rust.md" ] || return 0
-    grep -F "| sqlite | " "$TMP/rust.md" | grep -F "${RUST_LABEL[$1]}" | head -1 |
+    grep -E '^\| (sqlite|-) \|' "$TMP/rust.md" | grep -F "${RUST_LABEL[$1]}" | head -1 |
         awk -F'|' '{gsub(/ /, ""); print $4 "|" $6 "|" $8 "|" $10 "|" $11}'
 }
 
@@ -244,7 +254,7 @@ report() {
     echo
     echo "| scenario | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | peak RSS MiB |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for s in helloworld health refresh login-new login-mix login-new-cost4; do
+    for s in builtin-health helloworld health refresh login-new login-mix login-new-cost4; do
         [ -n "${RESULT[$s]:-}" ] || continue
         local j=${RESULT[$s]}
         printf '| %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$s]}" "$(jget "$j" rps)" \
@@ -259,7 +269,7 @@ report() {
     echo
     echo "| scenario | PocketBase req/s | bai-service req/s | bai-service / PocketBase | p50 ms PB / bai | p99 ms PB / bai | errors PB / bai | peak RSS MiB PB / bai |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for s in helloworld health refresh login-new login-mix login-new-cost4; do
+    for s in builtin-health helloworld health refresh login-new login-mix login-new-cost4; do
         [ -n "${RESULT[$s]:-}" ] || continue
         local j=${RESULT[$s]} row
         row=$(rust_row "${RUST_SCENARIO[$s]}")
