@@ -14,6 +14,7 @@ use crate::api::edge::Edge;
 use crate::api::framework::AllowIndex;
 use crate::auth::{Tokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Secret, Settings};
+use crate::idle::IdleTimeout;
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
 use crate::wechat::{WechatClient, WechatCredentials};
@@ -109,8 +110,8 @@ impl Application {
     ) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_guards_forever(self.state.clone()));
         let app = build_app(self.state.clone(), self.limits);
-        let result = Server::new_with_acceptor(self.acceptor)
-            .idle_timeout(self.limits.idle_timeout)
+        let acceptor = IdleTimeout::new(self.acceptor, self.limits.idle_timeout);
+        let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
