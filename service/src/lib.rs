@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+mod idle;
 pub mod startup;
 pub mod state;
 pub mod store;

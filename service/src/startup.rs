@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::middleware::{CatchPanic, RequestId, ReuseId};
-use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server};
+use poem::{Endpoint, EndpointExt, Response, Route, Server};
 use wechat_sim::{SimConfig, Simulator};
 
-use crate::api::access_log::access_log;
 use crate::api::api_service;
-use crate::api::framework::{AllowIndex, limit_body, render_error, render_panic, time_limit};
-use crate::auth::{Tokens, generate_secret, normalize_authorization};
+use crate::api::edge::Edge;
+use crate::api::framework::AllowIndex;
+use crate::auth::{Tokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Secret, Settings};
+use crate::idle::IdleTimeout;
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
 use crate::wechat::{WechatClient, WechatCredentials};
@@ -110,8 +110,8 @@ impl Application {
     ) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_guards_forever(self.state.clone()));
         let app = build_app(self.state.clone(), self.limits);
-        let result = Server::new_with_acceptor(self.acceptor)
-            .idle_timeout(self.limits.idle_timeout)
+        let acceptor = IdleTimeout::new(self.acceptor, self.limits.idle_timeout);
+        let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
@@ -176,23 +176,7 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
         .at("/openapi.yaml", spec_yaml)
         .nest("/docs", docs)
         .nest("/", api)
-        .around(normalize_authorization)
-        .around(limit_body)
-        .around(move |next, req| time_limit(next, req, limits.request_timeout))
-        .around(move |next, req| {
-            let allow = allow.clone();
-            async move {
-                let path = req.uri().path().to_owned();
-                Ok(match next.call(req).await {
-                    Ok(response) => response.into_response(),
-                    Err(err) => render_error(err, &path, &allow),
-                })
-            }
-        })
-        .with(CatchPanic::new().with_handler(render_panic))
-        .data(state)
-        .around(access_log)
-        .with(RequestId::default().reuse_id(ReuseId::Use))
+        .with(Edge::new(state, allow, limits.request_timeout))
 }
 
 /// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without, but with a

@@ -4,12 +4,11 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use poem::error::{MethodNotAllowedError, NotFoundError};
 use poem::http::StatusCode;
 use poem::http::header::{ALLOW, CONTENT_LENGTH};
-use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
+use poem::{Body, IntoResponse, Request, Response, Result};
 use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseRequestPayloadError};
 
 use super::envelope::{ApiError, msg};
@@ -103,8 +102,9 @@ pub fn render_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
     ApiError::internal().into_response()
 }
 
-/// Rejects bodies over the limit with 413, whether or not they declare a Content-Length.
-pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<E::Output> {
+/// Rejects bodies over the limit with 413, whether or not they declare a Content-Length; the
+/// body is read here, so the request timeout covers its upload.
+pub async fn limit_body(req: &mut Request) -> Result<()> {
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -124,17 +124,7 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<E::Out
             })?;
         req.set_body(Body::from_bytes(body));
     }
-    next.call(req).await
-}
-
-/// Bounds a whole request, body upload included, so a slow client cannot hold a worker.
-pub async fn time_limit<E: Endpoint>(next: E, req: Request, limit: Duration) -> Result<Response> {
-    match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(result) => result.map(IntoResponse::into_response),
-        Err(_) => {
-            Ok(ApiError::new(StatusCode::REQUEST_TIMEOUT, msg::REQUEST_TIMEOUT).into_response())
-        }
-    }
+    Ok(())
 }
 
 fn too_large() -> poem::Error {

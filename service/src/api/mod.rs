@@ -1,6 +1,7 @@
 //! The HTTP edge: poem-openapi handlers, one file per tag, and the one error envelope.
 
 pub mod access_log;
+pub mod edge;
 pub mod envelope;
 mod errors;
 mod fields;

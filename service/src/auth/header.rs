@@ -1,20 +1,18 @@
 //! `Authorization` leniency: PocketBase accepts the token with or without a `Bearer ` prefix
-//! (any case). poem-openapi's bearer scheme insists on the prefix, so this middleware
-//! normalises the header before the scheme reads it; the spec still says `http bearer`.
+//! (any case). poem-openapi's bearer scheme insists on the prefix, so the request edge
+//! (`api/edge.rs`) normalises the header before the scheme reads it; the spec still says
+//! `http bearer`.
 
-use poem::http::{HeaderValue, header::AUTHORIZATION};
-use poem::{Endpoint, Request, Result};
+use poem::http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
 
-pub async fn normalize_authorization<E: Endpoint>(next: E, mut req: Request) -> Result<E::Output> {
-    if let Some(normalized) = req
-        .headers()
+pub fn normalize_authorization(headers: &mut HeaderMap) {
+    if let Some(normalized) = headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(normalized_bearer)
     {
-        req.headers_mut().insert(AUTHORIZATION, normalized);
+        headers.insert(AUTHORIZATION, normalized);
     }
-    next.call(req).await
 }
 
 /// `Some(new value)` when the header needs rewriting to `Bearer <token>`.
