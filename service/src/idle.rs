@@ -154,7 +154,9 @@ mod tests {
             .unwrap();
     }
 
-    #[tokio::test]
+    // On tokio's paused clock time only moves when every task waits, so a loaded machine
+    // cannot stretch a 60 ms pause past the 100 ms timeout.
+    #[tokio::test(start_paused = true)]
     async fn traffic_keeps_a_connection_open_and_silence_ends_it() {
         let timeout = Duration::from_millis(100);
         let (server, mut peer) = tokio::io::duplex(64);

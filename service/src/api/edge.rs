@@ -65,7 +65,8 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Response> {
         let request_id = request_id(&req);
-        let span = tracing::error_span!("", request_id = %request_id.to_str().unwrap_or_default());
+        let span =
+            tracing::error_span!("request", request_id = %request_id.to_str().unwrap_or_default());
         let mut response = self.respond(req).instrument(span).await;
         response.headers_mut().insert(X_REQUEST_ID, request_id);
         Ok(response)
