@@ -49,6 +49,8 @@ SECRET=sim_secret_00000000000000000000001
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf 'bench-pocketbase: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/bench-common.sh
+source "$(dirname "$0")/bench-common.sh"
 wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 # --- tools ---------------------------------------------------------------------------------------
@@ -107,29 +109,9 @@ SIM_BIN=$TARGET_DIR/release/wechat-sim
 port_free() { # ADDR: nothing listens there (a stray server would silently take the load)
     ! curl -s -o /dev/null -m 1 "http://$1/" || die "something already listens on $1; set BENCH_PB_PORT_BASE"
 }
-wait_http() { # URL: until it answers at all (any status), 10 s at most
-    for _ in $(seq 1 1000); do
-        curl -s -o /dev/null -m 1 -X POST "$1" && return 0
-        sleep 0.01
-    done
-    die "nothing answers at $1"
-}
-stop_pid() {
-    kill -TERM "$1" 2>/dev/null || return 0
-    for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
-    kill -KILL "$1" 2>/dev/null || true
-}
-kib() { awk '/^'"$1"':/ {print $2}' "/proc/$2/status"; }
-mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-jget() { sed -n 's/.*"'"$2"'":\([0-9.]*\).*/\1/p' <<<"$1"; }
-ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us / 1000}'; }
 
 # --- wechat-sim, quotas lifted as in scripts/bench.sh --------------------------------------------
-cat >"$TMP/seed.json" <<'EOF'
-{"limits": {"code2session_per_user_per_minute": 1000000000,
-            "code2session_per_app_per_day": 1000000000,
-            "phone_number_per_minute": 1000000000}}
-EOF
+write_sim_seed "$TMP/seed.json"
 port_free "$SIM_ADDR"
 port_free "$PB_ADDR"
 RUST_LOG=warn "$SIM_BIN" --addr "$SIM_ADDR" --seed "$TMP/seed.json" >"$TMP/sim.log" 2>&1 &

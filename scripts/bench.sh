@@ -36,6 +36,8 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/bench-common.sh
+source "$(dirname "$0")/bench-common.sh"
 
 # --- the load generator --------------------------------------------------------------------------
 if ! command -v wrk >/dev/null; then
@@ -70,27 +72,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_http() { # URL: until it answers at all (any status), 10 s at most
-    for _ in $(seq 1 1000); do
-        curl -s -o /dev/null -m 1 -X POST "$1" && return 0
-        sleep 0.01
-    done
-    die "nothing answers at $1"
-}
-stop_pid() {
-    kill -TERM "$1" 2>/dev/null || return 0
-    for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
-    kill -KILL "$1" 2>/dev/null || true
-}
-kib() { awk -v k="$1" '/^'"$1"':/ {print $2}' "/proc/$2/status"; }
-mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # --- wechat-sim, with quotas lifted so the bench measures us, not its rate limits ----------------
-cat >"$TMP/seed.json" <<'EOF'
-{"limits": {"code2session_per_user_per_minute": 1000000000,
-            "code2session_per_app_per_day": 1000000000,
-            "phone_number_per_minute": 1000000000}}
-EOF
+write_sim_seed "$TMP/seed.json"
 RUST_LOG=warn "$BIN/wechat-sim" --addr "$SIM_ADDR" --seed "$TMP/seed.json" >"$TMP/sim.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://$SIM_ADDR/__sim/openapi.json"
@@ -105,8 +89,6 @@ run_wrk() {
         wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/wrk.lua "$url" |
         sed -n 's/^BENCH_RESULT //p'
 }
-jget() { sed -n 's/.*"'"$2"'":\([0-9.]*\).*/\1/p' <<<"$1"; }
-ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us / 1000}'; }
 
 RESULTS=() # "backend|scenario|json|peak_rss_kib"
 declare -A LABEL=(
