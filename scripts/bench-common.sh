@@ -1,6 +1,18 @@
 # Shell helpers shared by scripts/bench.sh and scripts/bench-pocketbase.sh; sourced, not run.
 # The sourcing script defines log() and die() first.
 
+ensure_load_tools() { # wrk (installed from Debian when missing) and curl
+    if ! command -v wrk >/dev/null; then
+        log "installing wrk (Debian package)"
+        local sudo=
+        [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+        export DEBIAN_FRONTEND=noninteractive
+        $sudo apt-get install -y -qq wrk >/dev/null 2>&1 ||
+            { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq wrk >/dev/null; } ||
+            die "could not install wrk; install it (apt-get install wrk) and re-run"
+    fi
+    command -v curl >/dev/null || die "curl is required"
+}
 wait_http() { # URL: until it answers at all (any status), 10 s at most
     for _ in $(seq 1 1000); do
         curl -s -o /dev/null -m 1 -X POST "$1" && return 0

@@ -54,16 +54,7 @@ source "$(dirname "$0")/bench-common.sh"
 wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 # --- tools ---------------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-    log "installing wrk (Debian package)"
-    SUDO=
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y -qq wrk >/dev/null 2>&1 ||
-        { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq wrk >/dev/null; } ||
-        die "could not install wrk; install it (apt-get install wrk) and re-run"
-fi
-command -v curl >/dev/null || die "curl is required"
+ensure_load_tools
 
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')

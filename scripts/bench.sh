@@ -40,16 +40,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 source "$(dirname "$0")/bench-common.sh"
 
 # --- the load generator --------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-    log "installing wrk (Debian package)"
-    SUDO=
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y -qq wrk >/dev/null 2>&1 ||
-        { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq wrk >/dev/null; } ||
-        die "could not install wrk; install it (apt-get install wrk) and re-run"
-fi
-command -v curl >/dev/null || die "curl is required"
+ensure_load_tools
 
 # --- release binaries ----------------------------------------------------------------------------
 log "building release binaries"
