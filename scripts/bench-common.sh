@@ -1,6 +1,12 @@
 # Shell helpers shared by scripts/bench.sh and scripts/bench-pocketbase.sh; sourced, not run.
 # The sourcing script defines log() and die() first.
 
+# The load both scripts apply (their headers document the knobs).
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-3s}
+CONNS=${BENCH_CONNECTIONS:-16}
+THREADS=${BENCH_THREADS:-1}
+
 ensure_load_tools() { # wrk (installed from Debian when missing) and curl
     if ! command -v wrk >/dev/null; then
         log "installing wrk (Debian package)"

@@ -34,10 +34,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-DURATION=${BENCH_DURATION:-10s}
-WARMUP=${BENCH_WARMUP:-3s}
-CONNS=${BENCH_CONNECTIONS:-16}
-THREADS=${BENCH_THREADS:-1}
 SCENARIOS=${BENCH_SCENARIOS:-health refresh login-new login-mix login-new-cost4}
 PORT_BASE=${BENCH_PB_PORT_BASE:-18390}
 PB_ADDR=127.0.0.1:$PORT_BASE

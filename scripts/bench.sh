@@ -20,10 +20,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-DURATION=${BENCH_DURATION:-10s}
-WARMUP=${BENCH_WARMUP:-3s}
-CONNS=${BENCH_CONNECTIONS:-16}
-THREADS=${BENCH_THREADS:-1}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 SCENARIOS=${BENCH_SCENARIOS:-hello helloworld health refresh login-new login-mix profile}
 PORT_BASE=${BENCH_PORT_BASE:-18090}
