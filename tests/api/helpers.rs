@@ -150,6 +150,43 @@ impl TestApp {
         &self.state.db
     }
 
+    /// Runs `sql` on the app's database over a connection of the test's own, to set up states
+    /// the API cannot reach (a record without an openid, an expired guard claim).
+    pub async fn execute_sql(&self, sql: &str) -> u64 {
+        use sqlx::Connection as _;
+        let url = &self.settings.database_url;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = if bai_service::store::is_postgres_url(url) {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .map(|r| r.rows_affected())
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .map(|r| r.rows_affected())
+        };
+        result.unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    /// The single number `sql` selects, read like `execute_sql` writes.
+    pub async fn count_sql(&self, sql: &str) -> i64 {
+        use sqlx::Connection as _;
+        let url = &self.settings.database_url;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let (n,): (i64,) = if bai_service::store::is_postgres_url(url) {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap()
+        };
+        n
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -3,8 +3,10 @@
 mod backends;
 mod config;
 mod errors;
+mod guards;
 mod helpers;
 mod login;
+mod openid;
 mod pg_fixture;
 mod profile;
 mod refresh;

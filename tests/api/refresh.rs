@@ -199,3 +199,21 @@ e2e_test! {
         assert_eq!(body["record"]["company_id"], "C0001");
     }
 }
+
+e2e_test! {
+    async fn a_refreshed_token_is_new_and_lives_a_full_ttl() {
+        let app = spawn_with_known_secret().await;
+        let alice = account(&app, "alice").await;
+        // A token issued earlier, with an hour left: the refresh must not hand it back.
+        let old = hs256(&claims(&alice.pb_id), &alice.signing_key());
+        let before = now();
+        let body = refresh_ok(&app, &format!("Bearer {old}")).await;
+        let new = body["token"].as_str().unwrap();
+        assert_ne!(new, old);
+        let exp = verify(new, &alice)["exp"].as_i64().unwrap();
+        assert!(
+            (before + TTL_SECS..=now() + TTL_SECS).contains(&exp),
+            "exp {exp} is a full TTL from the refresh"
+        );
+    }
+}

@@ -56,10 +56,6 @@ impl Tokens {
         }
     }
 
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
     /// A fresh token for the record `user_id` whose token key is `token_key`.
     pub fn issue(&self, user_id: &str, token_key: &str) -> String {
         let claims = AuthClaims {
@@ -134,5 +130,52 @@ mod tests {
     #[test]
     fn peek_rejects_garbage() {
         assert_eq!(Tokens::peek("not-a-token"), Err(TokenError::Malformed));
+    }
+
+    /// A token signed correctly for `token_key`, with one claim changed.
+    fn signed_with(token_key: &str, change: impl FnOnce(&mut AuthClaims)) -> String {
+        let mut claims = AuthClaims {
+            collection_id: AUTH_COLLECTION_ID.to_owned(),
+            exp: chrono::Utc::now().timestamp() + 60,
+            id: "abc123def456ghi".to_owned(),
+            refreshable: true,
+            token_type: AUTH_TOKEN_TYPE.to_owned(),
+        };
+        change(&mut claims);
+        let key = EncodingKey::from_secret(tokens().signing_key(token_key).as_bytes());
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    }
+
+    // Each check of the trust gate must hold on its own: a correctly signed token that fails
+    // exactly one of them is refused by `verify` and by `peek`.
+    #[test]
+    fn a_correctly_signed_token_of_another_type_is_refused() {
+        let token = signed_with("key", |c| c.token_type = "file".to_owned());
+        assert_eq!(tokens().verify(&token, "key"), Err(TokenError::WrongKind));
+        assert_eq!(Tokens::peek(&token), Err(TokenError::WrongKind));
+    }
+
+    #[test]
+    fn a_correctly_signed_token_of_another_collection_is_refused() {
+        let token = signed_with("key", |c| c.collection_id = "_pb_users_auth_".to_owned());
+        assert_eq!(tokens().verify(&token, "key"), Err(TokenError::WrongKind));
+        assert_eq!(Tokens::peek(&token), Err(TokenError::WrongKind));
+    }
+
+    #[test]
+    fn the_untouched_token_passes_both_checks() {
+        let token = signed_with("key", |_| {});
+        assert!(Tokens::peek(&token).is_ok());
+        assert!(tokens().verify(&token, "key").is_ok());
+    }
+
+    #[test]
+    fn generated_secrets_are_long_random_and_alphanumeric() {
+        let (a, b) = (generate_secret(), generate_secret());
+        assert_eq!(a.len(), 50);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()), "{a}");
+        assert_ne!(a, b, "two secrets are never the same");
+        // 50 characters from 62 must not come out as a run of one character.
+        assert!(a.bytes().collect::<std::collections::HashSet<_>>().len() > 10);
     }
 }
