@@ -52,7 +52,7 @@ pub struct Settings {
     pub auth_secret: Option<Secret>,
 
     /// Token lifetime in seconds (PocketBase's default for auth collections).
-    #[arg(long, env = "BAI_TOKEN_TTL", default_value_t = DEFAULT_TOKEN_TTL_SECS)]
+    #[arg(long = "token-ttl", env = "BAI_TOKEN_TTL", default_value_t = DEFAULT_TOKEN_TTL_SECS)]
     pub token_ttl_secs: u64,
 
     /// WeChat API base URL. Without credentials it is assumed to be a wechat-sim.
@@ -76,7 +76,7 @@ pub struct Settings {
     pub dev_sim_addr: String,
 
     /// How long a `users_wx_code` stays claimed by the request that first sent it.
-    #[arg(long, env = "BAI_GUARD_TTL", default_value_t = DEFAULT_GUARD_TTL_SECS)]
+    #[arg(long = "guard-ttl", env = "BAI_GUARD_TTL", default_value_t = DEFAULT_GUARD_TTL_SECS)]
     pub guard_ttl_secs: u64,
 
     /// Longest a request may take, body upload included, before it answers 408.
@@ -84,7 +84,7 @@ pub struct Settings {
     pub request_timeout_ms: u64,
 
     /// A connection with no traffic for this long is closed.
-    #[arg(long, env = "BAI_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
+    #[arg(long = "idle-timeout", env = "BAI_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
     pub idle_timeout_secs: u64,
 }
 
@@ -109,6 +109,35 @@ impl Settings {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
         }
+    }
+
+    /// Where the data lives, for start-up lines and errors, without credentials: the SQLite
+    /// file's absolute path, or PostgreSQL's `host:port/database`.
+    pub fn database_location(&self) -> String {
+        let url = &self.database_url;
+        if url.starts_with("postgres") {
+            return match url::Url::parse(url) {
+                Ok(parsed) => format!(
+                    "{}:{}{}",
+                    parsed.host_str().unwrap_or("localhost"),
+                    parsed.port().unwrap_or(5432),
+                    parsed.path()
+                ),
+                Err(_) => "an unparsable PostgreSQL URL".to_owned(),
+            };
+        }
+        let path = url
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return "memory".to_owned();
+        }
+        std::path::absolute(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.to_owned())
     }
 
     pub fn wechat_timeout(&self) -> Duration {
@@ -137,16 +166,32 @@ impl Settings {
                 "BAI_AUTH_SECRET must be at least 32 characters",
             ));
         }
+        if !is_database_url(&self.database_url) {
+            return Err(ConfigError::DatabaseUrl(self.database_url.clone()));
+        }
         Ok(())
     }
 }
 
+/// `sqlite:` (a path, or `sqlite::memory:`) or `postgres:`/`postgresql:`; anything else (a bare
+/// path, `mysql://`, the typo `postgress://`) would otherwise be taken as an SQLite file name.
+fn is_database_url(url: &str) -> bool {
+    ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| url.len() > scheme.len() && url.starts_with(scheme))
+}
+
+/// A setting that cannot work: the service exits with code 2 and this one line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("BAI_ENV=production requires {0}")]
     MissingInProduction(&'static str),
     #[error("{0}")]
     Incomplete(&'static str),
+    #[error(
+        "BAI_DATABASE_URL: '{0}' is not a database URL; use sqlite://PATH (e.g. sqlite://data/bai.db) or postgres://USER@HOST:PORT/DATABASE"
+    )]
+    DatabaseUrl(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

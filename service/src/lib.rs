@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cli_error;
 pub mod config;
 mod idle;
 pub mod startup;

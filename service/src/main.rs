@@ -1,10 +1,13 @@
 //! `bai-service`: serve (default), print the OpenAPI spec, run migrations, administer users.
 
-use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{CommandFactory, Parser, Subcommand};
 
 use bai_service::config::Settings;
 use bai_service::store::{Db, DbOptions};
-use bai_service::{Application, api_service, telemetry, users};
+use bai_service::{Application, api_service, cli_error, telemetry, users};
 
 #[derive(Parser)]
 #[command(
@@ -42,9 +45,29 @@ enum UsersAction {
     RevokeTokens { pb_id: String },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(err) => {
+            match cli_error::clap_value_error(&err, &Cli::command(), &argv) {
+                Some(line) => eprintln!("error: {line}"),
+                None => err.exit(),
+            }
+            return ExitCode::from(cli_error::CONFIG_EXIT_CODE);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return cli_error::report(&err.into()),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => cli_error::report(&err),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Spec => {
             print!("{}", api_service().spec_yaml());
@@ -86,10 +109,17 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-    Ok(Db::connect(&DbOptions {
+    settings.validate()?;
+    Db::connect(&DbOptions {
         url: settings.database_url.clone(),
         max_connections: 2,
         acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
     })
-    .await?)
+    .await
+    .with_context(|| {
+        format!(
+            "connecting to the database at {}",
+            settings.database_location()
+        )
+    })
 }

@@ -30,6 +30,8 @@ pub struct Application {
     local_addr: SocketAddr,
     state: AppState,
     limits: ServerLimits,
+    /// The SQLite file's absolute path or PostgreSQL's `host:port/database`, for the banner.
+    database_location: String,
     /// The in-process simulator of zero-config development; lives as long as the app.
     simulator: Option<Simulator>,
 }
@@ -45,7 +47,12 @@ impl Application {
             acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms),
         })
         .await
-        .context("connecting to the database")?;
+        .with_context(|| {
+            format!(
+                "connecting to the database at {}",
+                settings.database_location()
+            )
+        })?;
 
         let secret = match &settings.auth_secret {
             Some(secret) => secret.expose().to_owned(),
@@ -83,6 +90,7 @@ impl Application {
             local_addr,
             state,
             limits,
+            database_location: settings.database_location(),
             simulator,
         })
     }
@@ -135,6 +143,7 @@ impl Application {
             docs = %format!("{base}/docs"),
             spec = %format!("{base}/openapi.yaml"),
             database = self.state.db.backend(),
+            database_location = %self.database_location,
             wechat = %self.state.wechat.api_base(),
             "bai-service is listening"
         );

@@ -41,3 +41,24 @@ async fn a_short_auth_secret_or_half_the_credentials_is_refused_anywhere() {
     half.wechat_appid = Some("wx0000000000000001".into());
     assert!(refusal(half).await.contains("set together"));
 }
+
+#[tokio::test]
+#[cfg_attr(not(bai_test_postgres), ignore = "BAI_TEST_POSTGRES_URL is not set")]
+async fn a_missing_postgres_database_is_named_with_its_host_in_one_line() {
+    let admin = crate::helpers::postgres_admin_url().unwrap();
+    let (server, _) = admin.split('?').next().unwrap().rsplit_once('/').unwrap();
+    let mut settings = Settings::defaults();
+    settings.addr = "127.0.0.1:0".into();
+    settings.database_url = format!("{server}/bai_no_such_database");
+    let err = match Application::build(settings.clone()).await {
+        Ok(_) => panic!("the service started"),
+        Err(err) => err,
+    };
+    assert_eq!(
+        bai_service::cli_error::one_line(&err),
+        format!(
+            "connecting to the database at {}: database \"bai_no_such_database\" does not exist",
+            settings.database_location()
+        )
+    );
+}
