@@ -37,6 +37,10 @@ bench:
 compose-check:
     bash scripts/validate-compose.sh
 
+# Run the README's "Try it" curl block against a zero-config service (ports 8090 and 8091).
+readme-check:
+    bash scripts/readme-check.sh
+
 # What CI runs.
 ci:
     bash .ci/run
