@@ -3,6 +3,7 @@
 mod backends;
 mod config;
 mod errors;
+mod forge;
 mod guards;
 mod helpers;
 mod login;

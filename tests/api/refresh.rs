@@ -5,10 +5,10 @@ use insta::assert_json_snapshot;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, e2e_test, snapshot};
-use crate::tokens::{
+use crate::forge::{
     Account, COLLECTION_ID, account, b64url_decode, claims, hs256, now, spawn_with_known_secret,
 };
+use crate::helpers::{TestApp, e2e_test, snapshot};
 
 const TTL_SECS: i64 = 432_000;
 

@@ -2,142 +2,17 @@
 //! 401 in the envelope. Each attack changes one thing about a token that is otherwise accepted
 //! (`target()` checks that the honest forgery works first), so each test fails if the check it
 //! names were missing.
-//!
-//! Also the forging kit `refresh.rs` uses to check issued tokens.
 
-use bai_service::config::Secret;
 use insta::assert_json_snapshot;
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
+use crate::forge::{
+    Account, account, auth_secret, b64url, claims, forge, hs256, now, sign, spawn_with_known_secret,
+};
 use crate::helpers::{TestApp, e2e_test, snapshot, spawn_app_with};
 
-pub(crate) const COLLECTION_ID: &str = "pbc_421601843";
 const UNAUTHORIZED_MSG: &str = "token 无效或已过期";
-
-/// The auth secret every app of these suites runs with.
-pub(crate) fn auth_secret() -> String {
-    "x".repeat(40)
-}
-
-pub(crate) async fn spawn_with_known_secret() -> TestApp {
-    spawn_app_with(|s| s.auth_secret = Some(Secret::new(auth_secret()))).await
-}
-
-/// A logged-in user, with what is needed to forge their tokens.
-pub(crate) struct Account {
-    pub pb_id: String,
-    pub token: String,
-    pub token_key: String,
-}
-
-impl Account {
-    /// What their tokens are signed with: token key, then the auth secret.
-    pub(crate) fn signing_key(&self) -> String {
-        format!("{}{}", self.token_key, auth_secret())
-    }
-}
-
-pub(crate) async fn account(app: &TestApp, user: &str) -> Account {
-    let login = app.login_as(user).await;
-    let pb_id = login["record"]["id"].as_str().unwrap().to_owned();
-    let token_key = app
-        .db()
-        .find_user_by_id(&pb_id)
-        .await
-        .unwrap()
-        .expect("the user exists")
-        .token_key;
-    assert_eq!(token_key.len(), 50, "a PocketBase token key");
-    Account {
-        pb_id,
-        token: login["token"].as_str().unwrap().to_owned(),
-        token_key,
-    }
-}
-
-pub(crate) fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// The claims the service issues, valid for an hour.
-pub(crate) fn claims(id: &str) -> Value {
-    json!({
-        "collectionId": COLLECTION_ID,
-        "exp": now() + 3600,
-        "id": id,
-        "refreshable": true,
-        "type": "auth",
-    })
-}
-
-const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Unpadded base64url, as JWS wants it.
-pub(crate) fn b64url(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(B64URL[(n >> (18 - 6 * i)) as usize & 63] as char);
-        }
-    }
-    out
-}
-
-pub(crate) fn b64url_decode(text: &str) -> Vec<u8> {
-    let (mut bits, mut count, mut out) = (0u32, 0u32, Vec::new());
-    for c in text.bytes() {
-        let value = B64URL
-            .iter()
-            .position(|&a| a == c)
-            .unwrap_or_else(|| panic!("not base64url: {text}"));
-        bits = (bits << 6) | value as u32;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    out
-}
-
-/// A JWS over exactly this header and these claims, signed (HMAC) with `alg` and `key`.
-pub(crate) fn forge(header: &Value, claims: &Value, alg: Algorithm, key: &str) -> String {
-    let message = format!(
-        "{}.{}",
-        b64url(header.to_string().as_bytes()),
-        b64url(claims.to_string().as_bytes())
-    );
-    let signature = sign(&message, alg, key);
-    format!("{message}.{signature}")
-}
-
-/// The base64url HMAC of `message` under `key`.
-pub(crate) fn sign(message: &str, alg: Algorithm, key: &str) -> String {
-    jsonwebtoken::crypto::sign(
-        message.as_bytes(),
-        &EncodingKey::from_secret(key.as_bytes()),
-        alg,
-    )
-    .unwrap()
-}
-
-/// A token shaped like the service's own: HS256, `{"alg":"HS256","typ":"JWT"}`.
-pub(crate) fn hs256(claims: &Value, key: &str) -> String {
-    forge(
-        &json!({ "alg": "HS256", "typ": "JWT" }),
-        claims,
-        Algorithm::HS256,
-        key,
-    )
-}
 
 /// An app, a user, and proof that a token forged honestly for them is accepted, so that a
 /// rejection below is down to the one thing the test changed.
