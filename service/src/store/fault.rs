@@ -150,7 +150,10 @@ mod tests {
         // SQLITE_IOERR_WRITE, SQLITE_BUSY_TIMEOUT, SQLITE_READONLY_DBMOVED
         assert_eq!(classify_sqlite(778), FaultKind::Unavailable(Cause::Io));
         assert_eq!(classify_sqlite(773), FaultKind::Unavailable(Cause::Locked));
-        assert_eq!(classify_sqlite(1032), FaultKind::Unavailable(Cause::ReadOnly));
+        assert_eq!(
+            classify_sqlite(1032),
+            FaultKind::Unavailable(Cause::ReadOnly)
+        );
         // SQLITE_CONSTRAINT_UNIQUE, SQLITE_MISMATCH
         assert_eq!(classify_sqlite(2067), FaultKind::Bug);
         assert_eq!(classify_sqlite(20), FaultKind::Bug);

@@ -31,7 +31,9 @@ impl Db {
                 .bind(key)
                 .bind(now_ms + ttl_ms)
                 .bind(now_ms);
-            self.run_write(pool.fetch_many(query)).await.map(|rows| rows.len())
+            self.run_write(pool.fetch_many(query))
+                .await
+                .map(|rows| rows.len())
         })?;
         if claimed == 1 {
             return Ok(Claim::Acquired);

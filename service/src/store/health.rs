@@ -185,3 +185,33 @@ fn free_bytes(dir: &std::path::Path) -> Option<u64> {
 fn free_bytes(_: &std::path::Path) -> Option<u64> {
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::store::fault::Cause;
+    use crate::store::{Db, DbOptions, StoreError};
+
+    #[tokio::test]
+    async fn a_failed_request_write_makes_health_fail_until_a_write_succeeds() {
+        let db = Db::connect(&DbOptions {
+            url: "sqlite::memory:".to_owned(),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(1),
+            busy_timeout: Duration::from_secs(1),
+        })
+        .await
+        .unwrap();
+        assert!(db.ping().await.is_ok());
+        // The probe that just passed is still fresh; the failure after it must still count.
+        db.health
+            .record_write::<()>(&Err(StoreError::Full(Cause::DiskFull)));
+        assert!(db.ping().await.is_err());
+        // A bug's failure says nothing about storage.
+        db.health.record_write::<()>(&Ok(()));
+        db.health
+            .record_write::<()>(&Err(StoreError::UniqueViolation));
+        assert!(db.ping().await.is_ok());
+    }
+}

@@ -112,10 +112,14 @@ impl Db {
             let in_memory = options.url.contains(":memory:") || options.url.contains("mode=memory");
             if !in_memory {
                 files::prepare_sqlite_file(connect.get_filename())?;
-                sqlite_dir = connect
-                    .get_filename()
-                    .parent()
-                    .map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }.to_owned());
+                sqlite_dir = connect.get_filename().parent().map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                    .to_owned()
+                });
             }
             let max_busy_attempts = busy_attempts(options.busy_timeout);
             let pool = SqlitePoolOptions::new()

@@ -111,7 +111,12 @@ impl Db {
                 .bind(new.users_type)
                 .bind(new.token_key)
                 .bind(new.now);
-            decode(&self.run_write(pool.fetch_many(query)).await.map_err(map_unique)?)
+            decode(
+                &self
+                    .run_write(pool.fetch_many(query))
+                    .await
+                    .map_err(map_unique)?,
+            )
         })?;
         Ok(users.into_iter().next())
     }
@@ -151,7 +156,9 @@ impl Db {
             "UPDATE tbl_auth_users SET token_key = $2, updated = $3 WHERE id = $1 RETURNING id";
         let updated = with_pool!(self, |pool| {
             let query = sqlx::query(SQL).bind(id).bind(token_key).bind(now);
-            self.run_write(pool.fetch_many(query)).await.map(|rows| rows.len())
+            self.run_write(pool.fetch_many(query))
+                .await
+                .map(|rows| rows.len())
         })
         .map_err(map_unique)?;
         Ok(updated == 1)
@@ -236,7 +243,9 @@ impl Db {
         const SQL: &str = "UPDATE tbl_auth_users SET company_id = $2 WHERE id = $1 RETURNING id";
         let updated = with_pool!(self, |pool| {
             let query = sqlx::query(SQL).bind(id).bind(company_id);
-            self.run_write(pool.fetch_many(query)).await.map(|rows| rows.len())
+            self.run_write(pool.fetch_many(query))
+                .await
+                .map(|rows| rows.len())
         })?;
         Ok(updated == 1)
     }
