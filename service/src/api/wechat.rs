@@ -47,8 +47,7 @@ error_responses! {
         429 => TooManyRequests,
         /// 微信服务异常 (unreachable or unreadable answer)
         502 => BadGateway,
-        /// 微信服务繁忙 (WeChat -1)，或服务暂不可用 (the database cannot be reached or cannot
-        /// store the write: disk full, read-only, locked, down); nothing was stored
+        /// 微信服务繁忙 (WeChat -1)，或服务暂不可用 (a storage fault; nothing was stored)
         503 => ServiceUnavailable,
         /// 微信服务响应超时
         504 => GatewayTimeout,
@@ -73,8 +72,7 @@ error_responses! {
         429 => TooManyRequests,
         /// 微信服务异常
         502 => BadGateway,
-        /// 微信服务繁忙 (WeChat -1)，或服务暂不可用 (the database cannot be reached or cannot
-        /// store the write); nothing was stored
+        /// 微信服务繁忙 (WeChat -1)，或服务暂不可用 (a storage fault; nothing was stored)
         503 => ServiceUnavailable,
         /// 微信服务响应超时
         504 => GatewayTimeout,
@@ -89,7 +87,7 @@ error_responses! {
         404 => NotFound,
         /// 请求体过大
         413 => PayloadTooLarge,
-        /// 服务暂不可用 (the database cannot be reached)
+        /// 服务暂不可用 (a storage fault)
         503 => ServiceUnavailable,
     }
 }
