@@ -7,6 +7,7 @@
 //! database; but an in-place update needs no new space, so on SQLite the probe also checks the
 //! room to grow: free bytes on the file system and, under `max_page_count`, free pages.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,15 @@ pub(crate) struct HealthGate {
     faults: AtomicU64,
     /// The last write probe: when it ended and what it found.
     probe: tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>,
+    /// Until when (nanoseconds after `EPOCH`) the last probe's success answers without taking
+    /// the lock: the hot path of a healthy service is two atomic loads.
+    probe_ok_until: AtomicU64,
+}
+
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn nanos_since_epoch() -> u64 {
+    EPOCH.elapsed().as_nanos() as u64
 }
 
 impl HealthGate {
@@ -104,6 +114,11 @@ impl Db {
     /// `WRITE_PROBE_TTL` old) could not write.
     async fn check_writes(&self) -> Result<(), StoreError> {
         let gate = &self.health;
+        if gate.write_fault.load(Ordering::Acquire) == 0
+            && nanos_since_epoch() < gate.probe_ok_until.load(Ordering::Acquire)
+        {
+            return Ok(());
+        }
         let mut probe = gate.probe.lock().await;
         let outcome = match &*probe {
             Some((ended, outcome)) if ended.elapsed() < WRITE_PROBE_TTL => outcome.clone(),
@@ -120,6 +135,11 @@ impl Db {
                         Ordering::Acquire,
                     );
                 }
+                let ok_until = match outcome {
+                    Ok(()) => nanos_since_epoch() + WRITE_PROBE_TTL.as_nanos() as u64,
+                    Err(_) => 0,
+                };
+                gate.probe_ok_until.store(ok_until, Ordering::Release);
                 *probe = Some((Instant::now(), outcome.clone()));
                 outcome
             }
