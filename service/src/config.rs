@@ -16,6 +16,7 @@ pub const DEFAULT_WECHAT_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_GUARD_TTL_SECS: u64 = 10;
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3_000;
+pub const DEFAULT_DB_BUSY_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
@@ -37,6 +38,11 @@ pub struct Settings {
     /// How long a request waits for a pooled connection before it fails.
     #[arg(long, env = "BAI_DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS)]
     pub db_acquire_timeout_ms: u64,
+
+    /// How long an SQLite write waits for another connection's (or process's) lock before it
+    /// answers 503.
+    #[arg(long, env = "BAI_DB_BUSY_TIMEOUT_MS", default_value_t = DEFAULT_DB_BUSY_TIMEOUT_MS)]
+    pub db_busy_timeout_ms: u64,
 
     /// `pretty` for people, `json` for log collectors.
     #[arg(long, env = "BAI_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
@@ -96,6 +102,7 @@ impl Settings {
             database_url: DEFAULT_DATABASE_URL.into(),
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
             db_acquire_timeout_ms: DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
+            db_busy_timeout_ms: DEFAULT_DB_BUSY_TIMEOUT_MS,
             log_format: LogFormat::Pretty,
             environment: Environment::Development,
             auth_secret: None,

@@ -114,6 +114,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<Db> {
         url: settings.database_url.clone(),
         max_connections: 2,
         acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
+        busy_timeout: std::time::Duration::from_millis(settings.db_busy_timeout_ms),
     })
     .await
     .with_context(|| {

@@ -45,6 +45,7 @@ impl Application {
             url: settings.database_url.clone(),
             max_connections: settings.db_max_connections,
             acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms),
+            busy_timeout: Duration::from_millis(settings.db_busy_timeout_ms),
         })
         .await
         .with_context(|| {
@@ -56,10 +57,16 @@ impl Application {
 
         let secret = match &settings.auth_secret {
             Some(secret) => secret.expose().to_owned(),
-            None => db
-                .auth_secret_or_init(&generate_secret())
-                .await
-                .context("loading the auth secret")?,
+            None => {
+                tracing::warn!(
+                    "BAI_AUTH_SECRET is not set: tokens are signed with a generated secret kept \
+                     in the database, for development only (anyone who can read the database \
+                     can forge tokens; production requires BAI_AUTH_SECRET)"
+                );
+                db.auth_secret_or_init(&generate_secret())
+                    .await
+                    .context("loading the auth secret")?
+            }
         };
         let tokens = Tokens::new(secret, Duration::from_secs(settings.token_ttl_secs));
 

@@ -58,7 +58,7 @@ async fn set_database_reachable(database_url: &str, reachable: bool) {
 
 #[tokio::test]
 #[cfg_attr(not(bai_test_postgres), ignore = "BAI_TEST_POSTGRES_URL is not set")]
-async fn health_is_503_while_postgres_is_down_and_recovers_by_itself() {
+async fn requests_and_health_are_503_while_postgres_is_down_and_recover_by_themselves() {
     let database_url = crate::pg_fixture::fresh_database().await;
     let app = BACKEND
         .scope(
@@ -71,15 +71,24 @@ async fn health_is_503_while_postgres_is_down_and_recovers_by_itself() {
         .await;
     let health = || async { app.post("/api/system/health").await.status() };
     assert_eq!(health().await, 200);
+    let token = app.token_for("alice").await;
 
     set_database_reachable(&app.settings.database_url, false).await;
     assert_eq!(health().await, 503);
-    let token_attempt = app.login("dev:alice").await;
-    assert_eq!(
-        token_attempt.status(),
-        500,
-        "a database outage is a logged 500 in the envelope"
-    );
+    // Login, and the bearer-token check that runs before refresh's handler.
+    for response in [
+        app.login("dev:alice").await,
+        app.refresh(Some(&token)).await,
+    ] {
+        assert_eq!(
+            response.status(),
+            503,
+            "a database outage is a 503 the client may retry"
+        );
+        assert_eq!(response.headers()["retry-after"], "5");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["code"], 503);
+    }
 
     set_database_reachable(&app.settings.database_url, true).await;
     let mut status = health().await;

@@ -2,7 +2,9 @@
 
 mod backends;
 mod config;
+mod durability;
 mod errors;
+mod faults;
 mod forge;
 mod guards;
 mod helpers;

@@ -161,6 +161,7 @@ mod tests {
             url: "sqlite::memory:".to_owned(),
             max_connections: 1,
             acquire_timeout: Duration::from_secs(1),
+            busy_timeout: Duration::from_secs(1),
         })
         .await
         .unwrap();

@@ -96,6 +96,7 @@ pub mod msg {
     pub const WECHAT_TIMEOUT: &str = "微信服务响应超时，请稍后再试";
     pub const INTERNAL: &str = "服务器内部错误";
     pub const UNHEALTHY: &str = "服务不可用：数据库无法访问";
+    pub const STORAGE_UNAVAILABLE: &str = "服务暂不可用，请稍后再试";
 }
 
 /// Declares a route's error responses: each variant documents one status in the generated

@@ -3,6 +3,7 @@
 use poem::http::StatusCode;
 
 use super::envelope::{ApiError, msg};
+use crate::store::{FaultKind, StoreError};
 use crate::users::{UserError, WechatStep};
 use crate::wechat::WechatError;
 
@@ -10,6 +11,10 @@ use crate::wechat::WechatError;
 const WECHAT_BUSY_RETRY_AFTER_SECS: u64 = 1;
 /// WeChat's per-minute limit resets within a minute.
 const WECHAT_RATE_LIMIT_RETRY_AFTER_SECS: u64 = 60;
+/// After a storage fault: about what a PostgreSQL restart or failover, a competing SQLite
+/// writer (the busy timeout is 5 s) or a pool drained by an outage takes to clear. Sooner
+/// only adds load to a database that is recovering; a full disk needs an operator anyway.
+pub const STORAGE_RETRY_AFTER_SECS: u64 = 5;
 
 impl From<UserError> for ApiError {
     fn from(err: UserError) -> Self {
@@ -32,10 +37,24 @@ impl From<UserError> for ApiError {
             }
             UserError::UserGone => ApiError::new(StatusCode::NOT_FOUND, msg::USER_GONE),
             UserError::Wechat { step, source } => from_wechat(step, &source),
-            UserError::Store(err) => {
-                tracing::error!(error = %err, "database failure");
-                ApiError::internal()
-            }
+            UserError::Store(err) => from_store(&err),
+        }
+    }
+}
+
+/// The one place a failed database call is logged: once per request, inside its span (so
+/// with its request id), with the cause class and the database's message, never the data.
+fn from_store(err: &StoreError) -> ApiError {
+    match err.kind() {
+        FaultKind::Unavailable(cause) => {
+            let operation = if err.is_write() { "write" } else { "read" };
+            tracing::error!(%cause, operation, error = %err, "database unavailable");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg::STORAGE_UNAVAILABLE)
+                .with_retry_after(STORAGE_RETRY_AFTER_SECS)
+        }
+        FaultKind::Bug => {
+            tracing::error!(error = %err, "database failure");
+            ApiError::internal()
         }
     }
 }

@@ -40,7 +40,7 @@ pub enum HealthResponse {
     /// 服务正常
     #[oai(status = 200)]
     Healthy(Json<HealthEnvelope>),
-    /// 数据库无法访问
+    /// 数据库无法访问或无法写入
     #[oai(status = 503)]
     Unhealthy(Json<HealthEnvelope>),
 }
@@ -68,7 +68,9 @@ impl SystemApi {
 
     /// 健康检查
     ///
-    /// Checks the database with a round trip; 503 `unhealthy` when it cannot be reached.
+    /// Checks that the database answers a read and can take a write (a write probe shared for
+    /// about a second, room to grow, no storage failure of a request write since the last
+    /// success); 503 `unhealthy` otherwise.
     #[oai(
         path = "/api/system/health",
         method = "post",
@@ -93,7 +95,7 @@ async fn check_health(state: &AppState) -> HealthResponse {
     match state.db.ping().await {
         Ok(()) => HealthResponse::Healthy(Json(envelope(200, msg::OK, "healthy"))),
         Err(err) => {
-            tracing::warn!(error = %err, "health check: database unreachable");
+            tracing::warn!(error = %err, "health check: database unavailable");
             HealthResponse::Unhealthy(Json(envelope(503, msg::UNHEALTHY, "unhealthy")))
         }
     }

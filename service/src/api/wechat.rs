@@ -47,7 +47,7 @@ error_responses! {
         429 => TooManyRequests,
         /// 微信服务异常 (unreachable or unreadable answer)
         502 => BadGateway,
-        /// 微信服务繁忙 (WeChat -1)
+        /// 微信服务繁忙 (WeChat -1)，或服务暂不可用 (a storage fault; nothing was stored)
         503 => ServiceUnavailable,
         /// 微信服务响应超时
         504 => GatewayTimeout,
@@ -72,7 +72,7 @@ error_responses! {
         429 => TooManyRequests,
         /// 微信服务异常
         502 => BadGateway,
-        /// 微信服务繁忙 (WeChat -1)
+        /// 微信服务繁忙 (WeChat -1)，或服务暂不可用 (a storage fault; nothing was stored)
         503 => ServiceUnavailable,
         /// 微信服务响应超时
         504 => GatewayTimeout,
@@ -87,6 +87,8 @@ error_responses! {
         404 => NotFound,
         /// 请求体过大
         413 => PayloadTooLarge,
+        /// 服务暂不可用 (a storage fault)
+        503 => ServiceUnavailable,
     }
 }
 

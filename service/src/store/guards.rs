@@ -1,6 +1,8 @@
 //! The 429 guard's claims. A row per claimed key; the upsert only takes over a row whose
 //! claim has expired, so exactly one of several concurrent requests (on any replica) wins.
 
+use sqlx::Executor as _;
+
 use super::{Db, StoreError, with_pool};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,13 +26,16 @@ impl Db {
              WHERE request_guards.expires_at <= $3 \
              RETURNING guard_key";
         const HOLDER: &str = "SELECT expires_at FROM request_guards WHERE guard_key = $1";
-        let claimed: Option<(String,)> = with_pool!(self, |pool| sqlx::query_as(CLAIM)
-            .bind(key)
-            .bind(now_ms + ttl_ms)
-            .bind(now_ms)
-            .fetch_optional(pool)
-            .await)?;
-        if claimed.is_some() {
+        let claimed = with_pool!(self, |pool| {
+            let query = sqlx::query(CLAIM)
+                .bind(key)
+                .bind(now_ms + ttl_ms)
+                .bind(now_ms);
+            self.run_write(pool.fetch_many(query))
+                .await
+                .map(|rows| rows.len())
+        })?;
+        if claimed == 1 {
             return Ok(Claim::Acquired);
         }
         let holder: Option<(i64,)> = with_pool!(self, |pool| sqlx::query_as(HOLDER)
@@ -48,22 +53,23 @@ impl Db {
 
     pub async fn release_guard(&self, key: &str) -> Result<(), StoreError> {
         const SQL: &str = "DELETE FROM request_guards WHERE guard_key = $1";
-        with_pool!(self, |pool| sqlx::query(SQL)
-            .bind(key)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        with_pool!(self, |pool| {
+            let query = sqlx::query(SQL).bind(key);
+            self.run_write(pool.fetch_many(query)).await.map(drop)
+        })
     }
 
     /// Drops expired claims; returns how many.
     pub async fn purge_expired_guards(&self, now_ms: i64) -> Result<u64, StoreError> {
         const SQL: &str = "DELETE FROM request_guards WHERE expires_at <= $1";
+        // `execute` reads the reply to its end, so a failed commit is reported. A background
+        // sweep answers no client, so it does not count towards health's write failures.
         let done = with_pool!(self, |pool| sqlx::query(SQL)
             .bind(now_ms)
             .execute(pool)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected()))
+        .map_err(StoreError::Write)?;
         Ok(done)
     }
 }

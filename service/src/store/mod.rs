@@ -1,14 +1,21 @@
 //! Persistence: the only module with SQL. One `Db` enum over concrete pools (not `sqlx::Any`,
 //! which cannot decode every Postgres type), the same SQL for both backends where they agree.
 
+mod fault;
+mod files;
 mod guards;
+mod health;
 mod settings;
 mod users;
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use sqlx::Either;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -16,7 +23,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use fault::{Cause, FaultKind};
 pub use guards::Claim;
+use health::HealthGate;
 pub use users::{CompanyRecord, NewUser, ProfileUpdate, UserRecord};
 
 pub static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -26,6 +35,15 @@ pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres"
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// A write statement failed; nothing it did is stored.
+    #[error("database write failed: {0}")]
+    Write(#[source] sqlx::Error),
+    /// The statement ran but its commit failed; nothing it did is stored.
+    #[error("database commit failed: {0}")]
+    Commit(#[source] sqlx::Error),
+    /// The database has no room left to grow (health's check, before any write fails).
+    #[error("database storage is full ({0})")]
+    Full(Cause),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not prepare the database directory: {0}")]
@@ -43,6 +61,8 @@ pub struct DbOptions {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// How long an SQLite statement waits for another connection's write lock.
+    pub busy_timeout: Duration,
 }
 
 /// The database: a pool of one backend, cheap to clone.
@@ -50,28 +70,14 @@ pub struct DbOptions {
 pub struct Db {
     pools: Pools,
     health: Arc<HealthGate>,
+    /// Where an SQLite database lives, for health's free-space check.
+    sqlite_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum Pools {
     Sqlite(SqlitePool),
     Postgres(PgPool),
-}
-
-/// Lets concurrent health checks share one database round trip without answering from a stale
-/// one: a check reuses a ping only if that ping *began* after the check arrived (or, for a
-/// failure, ended after it arrived, so an outage does not queue the checks one timeout each).
-/// On SQLite every statement is a hop to the connection's worker thread and back; sharing the
-/// ping took the health check from ~80 to ~25 µs of CPU at 16 connections.
-/// `(began, ended, outcome)` of one ping, numbered by the gate's counters.
-type PingRecord = (u64, u64, Result<(), String>);
-
-#[derive(Debug, Default)]
-struct HealthGate {
-    begun: AtomicU64,
-    ended: AtomicU64,
-    /// The last ping; held while a ping runs.
-    last: tokio::sync::Mutex<Option<PingRecord>>,
 }
 
 /// Runs `$body` with `$pool` bound to whichever concrete pool `$db` holds.
@@ -88,6 +94,7 @@ pub(crate) use with_pool;
 impl Db {
     /// Connects (creating an SQLite file and its directory when missing) and runs the migrations.
     pub async fn connect(options: &DbOptions) -> Result<Self, StoreError> {
+        let mut sqlite_dir = None;
         let db = if is_postgres_url(&options.url) {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
@@ -100,15 +107,21 @@ impl Db {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .busy_timeout(options.busy_timeout)
                 .foreign_keys(true);
-            if let Some(dir) = connect
-                .get_filename()
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir)?;
+            let in_memory = options.url.contains(":memory:") || options.url.contains("mode=memory");
+            if !in_memory {
+                files::prepare_sqlite_file(connect.get_filename())?;
+                sqlite_dir = connect.get_filename().parent().map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                    .to_owned()
+                });
             }
+            let max_busy_attempts = busy_attempts(options.busy_timeout);
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
@@ -117,16 +130,18 @@ impl Db {
                 // a local file cannot go stale. (Postgres keeps the check: there it finds the
                 // connections a restarted server dropped.)
                 .test_before_acquire(false)
-                .after_connect(|conn, _| {
+                .after_connect(move |conn, _| {
                     Box::pin(async move {
                         let mut handle = conn.lock_handle().await?;
                         // SAFETY: the handle is locked out of the connection's worker thread
-                        // for the duration of the call; the handler keeps no pointer.
+                        // for the duration of the call; the handler's argument is a number,
+                        // never dereferenced.
                         unsafe {
                             libsqlite3_sys::sqlite3_busy_handler(
                                 handle.as_raw_handle().as_ptr(),
                                 Some(busy_handler),
-                                std::ptr::null_mut(),
+                                // The handler's one argument: how many retries it allows.
+                                max_busy_attempts as *mut std::ffi::c_void,
                             );
                         }
                         Ok(())
@@ -139,6 +154,7 @@ impl Db {
         let db = Db {
             pools: db,
             health: Arc::default(),
+            sqlite_dir,
         };
         db.migrate().await?;
         Ok(db)
@@ -149,42 +165,6 @@ impl Db {
             Pools::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
             Pools::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
-        Ok(())
-    }
-
-    /// A round trip to the database, for the health check; concurrent checks share one (see
-    /// `HealthGate`).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let gate = &self.health;
-        let (begun, ended) = (
-            gate.begun.load(Ordering::Acquire),
-            gate.ended.load(Ordering::Acquire),
-        );
-        let mut last = gate.last.lock().await;
-        match &*last {
-            Some((began, _, Ok(()))) if *began > begun => return Ok(()),
-            Some((_, done, Err(message))) if *done > ended => {
-                return Err(StoreError::Unreachable(message.clone()));
-            }
-            _ => {}
-        }
-        let began = gate.begun.fetch_add(1, Ordering::AcqRel) + 1;
-        let outcome = self.ping_once().await;
-        let done = gate.ended.fetch_add(1, Ordering::AcqRel) + 1;
-        *last = Some((
-            began,
-            done,
-            outcome.as_ref().map(|_| ()).map_err(ToString::to_string),
-        ));
-        outcome
-    }
-
-    async fn ping_once(&self) -> Result<(), StoreError> {
-        const SQL: &str = "SELECT 1";
-        with_pool!(self, |pool| sqlx::query(SQL)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -200,35 +180,111 @@ impl Db {
     }
 }
 
-/// How long an SQLite statement waits for another connection's write lock.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Replaces SQLite's default busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50,
 /// 100 ms between retries: our writes hold the lock for tens of microseconds, so under concurrent
 /// logins most of a request's time went to sleeping (p99 60 ms). This one retries after 20 µs,
-/// doubling up to 1 ms, and gives up after about `SQLITE_BUSY_TIMEOUT`. It runs on the
-/// connection's own worker thread, never on the async runtime.
-extern "C" fn busy_handler(_: *mut std::ffi::c_void, attempt: std::ffi::c_int) -> std::ffi::c_int {
-    const FIRST_US: u64 = 20;
-    const MAX_US: u64 = 1_000;
-    // 20 + 40 + … + 640 µs ≈ 1.3 ms for the first 6 attempts, then 1 ms each.
-    let max_attempts = 6 + SQLITE_BUSY_TIMEOUT.as_micros() as u64 / MAX_US;
+/// doubling up to 1 ms, and gives up after the attempts `busy_attempts` allows (its argument).
+/// It runs on the connection's own worker thread, never on the async runtime.
+extern "C" fn busy_handler(
+    max_attempts: *mut std::ffi::c_void,
+    attempt: std::ffi::c_int,
+) -> std::ffi::c_int {
+    let max_attempts = max_attempts as usize as u64;
     let attempt = attempt.max(0) as u64;
     if attempt >= max_attempts {
         return 0;
     }
-    let wait_us = (FIRST_US << attempt.min(6)).min(MAX_US);
+    let wait_us = (BUSY_FIRST_WAIT_US << attempt.min(6)).min(BUSY_MAX_WAIT_US);
     std::thread::sleep(Duration::from_micros(wait_us));
     1
+}
+
+const BUSY_FIRST_WAIT_US: u64 = 20;
+const BUSY_MAX_WAIT_US: u64 = 1_000;
+
+/// Retries that add up to about `timeout`: 20 + 40 + … + 640 µs ≈ 1.3 ms for the first 6
+/// attempts, then 1 ms each.
+fn busy_attempts(timeout: Duration) -> usize {
+    6 + (timeout.as_micros() as u64 / BUSY_MAX_WAIT_US) as usize
 }
 
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-fn map_unique(err: sqlx::Error) -> StoreError {
+/// A unique-constraint clash as its own variant (the caller retries with new ids).
+fn map_unique(err: StoreError) -> StoreError {
     match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::UniqueViolation,
-        _ => StoreError::Sqlx(err),
+        StoreError::Write(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            StoreError::UniqueViolation
+        }
+        _ => err,
     }
+}
+
+impl Db {
+    /// Runs one write statement (`pool.fetch_many(query)`) to its end and returns its rows.
+    ///
+    /// Why not `fetch_optional`: on SQLite it stops stepping the statement after the first
+    /// row and resets it, and the reset is where an autocommit statement commits; sqlx
+    /// discards the reset's result (sqlx-sqlite 0.9 `connection/worker.rs`, `limit: Some(1)`
+    /// drops the iterator; `connection/execute.rs`, `Drop for ExecuteIter` calls
+    /// `reset().ok()`). A commit that failed (disk full writing the WAL, a deferred
+    /// constraint) was a row returned and nothing stored. Reading the stream to its end makes
+    /// SQLite step to `SQLITE_DONE`, which returns the commit's outcome, and makes PostgreSQL's
+    /// reply run to `ReadyForQuery`, which carries the implicit commit's error. An error after
+    /// the statement reported completion is the commit failing.
+    async fn run_write<Done, Row>(
+        &self,
+        mut stream: BoxStream<'_, Result<Either<Done, Row>, sqlx::Error>>,
+    ) -> Result<Vec<Row>, StoreError> {
+        let mut rows = Vec::new();
+        let mut completed = false;
+        let outcome = loop {
+            match stream.next().await {
+                None => break Ok(rows),
+                Some(Ok(Either::Right(row))) => rows.push(row),
+                Some(Ok(Either::Left(_))) => completed = true,
+                Some(Err(err)) if completed => break Err(StoreError::Commit(err)),
+                Some(Err(err)) => break Err(StoreError::Write(err)),
+            }
+        };
+        drop(stream);
+        self.health.record_write(&outcome);
+        outcome
+    }
+
+    /// Fault injection for tests: caps the SQLite database at its current size (`Some(0)`)
+    /// or `extra` pages more, or lifts the cap (`None`), on one pooled connection (start the
+    /// app with one connection). Returns the cap in force. Writes that need a new page then
+    /// fail with `SQLITE_FULL`, as on a full disk.
+    #[doc(hidden)]
+    pub async fn cap_sqlite_pages_for_tests(&self, extra: Option<u32>) -> Result<i64, StoreError> {
+        let Pools::Sqlite(pool) = &self.pools else {
+            return Ok(0);
+        };
+        let mut conn = pool.acquire().await?;
+        let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+            .fetch_one(&mut *conn)
+            .await?;
+        // SQLite's default ceiling, which the pragma cannot exceed anyway.
+        let cap = extra.map_or(4_294_967_294, |extra| pages + i64::from(extra));
+        let (cap,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "PRAGMA max_page_count = {cap}"
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(cap)
+    }
+}
+
+/// Decodes the rows a write returned.
+fn decode<T, R>(rows: &[R]) -> Result<Vec<T>, StoreError>
+where
+    R: sqlx::Row,
+    T: for<'r> sqlx::FromRow<'r, R>,
+{
+    rows.iter()
+        .map(|row| T::from_row(row).map_err(StoreError::Sqlx))
+        .collect()
 }

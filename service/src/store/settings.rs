@@ -11,12 +11,15 @@ impl Db {
         const INSERT: &str =
             "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
         const SELECT: &str = "SELECT value FROM app_settings WHERE key = $1";
+        // `execute` reads the reply to its end: a failed commit is an error, not a secret
+        // that only this process knows.
         with_pool!(self, |pool| sqlx::query(INSERT)
             .bind(AUTH_SECRET_KEY)
             .bind(candidate)
             .execute(pool)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected()))
+        .map_err(StoreError::Write)?;
         let (value,): (String,) = with_pool!(self, |pool| sqlx::query_as(SELECT)
             .bind(AUTH_SECRET_KEY)
             .fetch_one(pool)

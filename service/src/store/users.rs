@@ -1,6 +1,8 @@
 //! `tbl_auth_users`, `tbl_company` and the deleted-user tombstones.
 
-use super::{Db, StoreError, map_unique, with_pool};
+use sqlx::Executor as _;
+
+use super::{Db, StoreError, decode, map_unique, with_pool};
 
 /// A row of `tbl_auth_users`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -101,16 +103,22 @@ impl Db {
              RETURNING ",
             user_columns!()
         );
-        with_pool!(self, |pool| sqlx::query_as(SQL)
-            .bind(new.id)
-            .bind(new.users_id)
-            .bind(new.openid)
-            .bind(new.users_type)
-            .bind(new.token_key)
-            .bind(new.now)
-            .fetch_optional(pool)
-            .await)
-        .map_err(map_unique)
+        let users: Vec<UserRecord> = with_pool!(self, |pool| {
+            let query = sqlx::query(SQL)
+                .bind(new.id)
+                .bind(new.users_id)
+                .bind(new.openid)
+                .bind(new.users_type)
+                .bind(new.token_key)
+                .bind(new.now);
+            decode(
+                &self
+                    .run_write(pool.fetch_many(query))
+                    .await
+                    .map_err(map_unique)?,
+            )
+        })?;
+        Ok(users.into_iter().next())
     }
 
     pub async fn update_user_profile(
@@ -124,16 +132,17 @@ impl Db {
              RETURNING ",
             user_columns!()
         );
-        let user = with_pool!(self, |pool| sqlx::query_as(SQL)
-            .bind(id)
-            .bind(update.users_name)
-            .bind(update.users_phone)
-            .bind(update.users_picture)
-            .bind(update.users_type)
-            .bind(update.now)
-            .fetch_optional(pool)
-            .await)?;
-        Ok(user)
+        let users: Vec<UserRecord> = with_pool!(self, |pool| {
+            let query = sqlx::query(SQL)
+                .bind(id)
+                .bind(update.users_name)
+                .bind(update.users_phone)
+                .bind(update.users_picture)
+                .bind(update.users_type)
+                .bind(update.now);
+            decode(&self.run_write(pool.fetch_many(query)).await?)
+        })?;
+        Ok(users.into_iter().next())
     }
 
     /// Replaces the user's token key, which revokes every token issued to them.
@@ -143,16 +152,16 @@ impl Db {
         token_key: &str,
         now: &str,
     ) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE tbl_auth_users SET token_key = $2, updated = $3 WHERE id = $1";
-        let done = with_pool!(self, |pool| sqlx::query(SQL)
-            .bind(id)
-            .bind(token_key)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+        const SQL: &str =
+            "UPDATE tbl_auth_users SET token_key = $2, updated = $3 WHERE id = $1 RETURNING id";
+        let updated = with_pool!(self, |pool| {
+            let query = sqlx::query(SQL).bind(id).bind(token_key).bind(now);
+            self.run_write(pool.fetch_many(query))
+                .await
+                .map(|rows| rows.len())
+        })
         .map_err(map_unique)?;
-        Ok(done == 1)
+        Ok(updated == 1)
     }
 
     /// Deletes the user and leaves a tombstone with their token key. `false` if there was none.
@@ -161,18 +170,34 @@ impl Db {
              SELECT id, token_key, $2 FROM tbl_auth_users WHERE id = $1 \
              ON CONFLICT (id) DO UPDATE SET token_key = excluded.token_key, deleted = excluded.deleted";
         const DELETE: &str = "DELETE FROM tbl_auth_users WHERE id = $1";
-        let deleted = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(TOMBSTONE)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            let done = sqlx::query(DELETE).bind(id).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(done.rows_affected() == 1)
-        })?;
-        Ok(deleted)
+        let outcome = with_pool!(self, |pool| {
+            let mut conn = pool.acquire().await.map_err(StoreError::Write)?;
+            let mut tx = sqlx::Connection::begin(&mut *conn)
+                .await
+                .map_err(StoreError::Write)?;
+            let statements = async {
+                sqlx::query(TOMBSTONE)
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(DELETE).bind(id).execute(&mut *tx).await
+            };
+            match statements.await {
+                Err(err) => Err(StoreError::Write(err)),
+                Ok(done) => match tx.commit().await {
+                    Ok(()) => Ok(done.rows_affected() == 1),
+                    Err(err) => {
+                        // After a failed COMMIT SQLite may or may not have rolled back, and
+                        // sqlx's transaction depth may disagree: use a fresh connection.
+                        conn.close_on_drop();
+                        Err(StoreError::Commit(err))
+                    }
+                },
+            }
+        });
+        self.health.record_write(&outcome);
+        outcome
     }
 
     /// The token key a deleted user had, if `id` was deleted.
@@ -199,16 +224,15 @@ impl Db {
 
     pub async fn insert_company(&self, company: &CompanyRecord) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO tbl_company (company_id, company_name, created, updated) VALUES ($1, $2, $3, $4)";
-        with_pool!(self, |pool| sqlx::query(SQL)
-            .bind(&company.company_id)
-            .bind(&company.company_name)
-            .bind(&company.created)
-            .bind(&company.updated)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(map_unique)?;
-        Ok(())
+        with_pool!(self, |pool| {
+            let query = sqlx::query(SQL)
+                .bind(&company.company_id)
+                .bind(&company.company_name)
+                .bind(&company.created)
+                .bind(&company.updated);
+            self.run_write(pool.fetch_many(query)).await.map(drop)
+        })
+        .map_err(map_unique)
     }
 
     pub async fn set_user_company(
@@ -216,13 +240,13 @@ impl Db {
         id: &str,
         company_id: Option<&str>,
     ) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE tbl_auth_users SET company_id = $2 WHERE id = $1";
-        let done = with_pool!(self, |pool| sqlx::query(SQL)
-            .bind(id)
-            .bind(company_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        const SQL: &str = "UPDATE tbl_auth_users SET company_id = $2 WHERE id = $1 RETURNING id";
+        let updated = with_pool!(self, |pool| {
+            let query = sqlx::query(SQL).bind(id).bind(company_id);
+            self.run_write(pool.fetch_many(query))
+                .await
+                .map(|rows| rows.len())
+        })?;
+        Ok(updated == 1)
     }
 }
