@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod connections;
 mod idle;
 pub mod startup;
 pub mod state;
