@@ -66,4 +66,12 @@ impl Db {
             .map(|r| r.rows_affected()))?;
         Ok(done)
     }
+
+    /// How many claims the table holds, expired or not.
+    pub async fn count_guards(&self) -> Result<u64, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM request_guards";
+        let (count,): (i64,) =
+            with_pool!(self, |pool| sqlx::query_as(SQL).fetch_one(pool).await)?;
+        Ok(count.max(0) as u64)
+    }
 }
