@@ -265,3 +265,47 @@ impl std::str::FromStr for Secret {
         Ok(Self(s.to_owned()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Settings;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    #[test]
+    fn the_overload_settings_parse_and_default_as_documented() {
+        let cli = Cli::try_parse_from([
+            "bai-service",
+            "--trusted-proxies",
+            "10.0.0.0/8, 192.168.1.1,2001:db8::/32",
+            "--max-connections",
+            "20",
+        ])
+        .unwrap();
+        let proxies = &cli.settings.trusted_proxies;
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[0].contains(&"10.9.8.7".parse().unwrap()));
+        assert!(proxies[1].contains(&"192.168.1.1".parse().unwrap()));
+        assert!(!proxies[1].contains(&"192.168.1.2".parse().unwrap()));
+        assert_eq!(cli.settings.max_connections, Some(20));
+        assert!(Cli::try_parse_from(["bai-service", "--trusted-proxies", "nope"]).is_err());
+
+        let parsed = Cli::try_parse_from(["bai-service"]).unwrap().settings;
+        let defaults = Settings::defaults();
+        assert_eq!(parsed.header_timeout_ms, defaults.header_timeout_ms);
+        assert_eq!(parsed.max_connections, None);
+        assert_eq!(parsed.rate_limit_per_min, defaults.rate_limit_per_min);
+        assert_eq!(parsed.rate_limit_burst, defaults.rate_limit_burst);
+        assert_eq!(parsed.wechat_max_rps, defaults.wechat_max_rps);
+        assert_eq!(
+            parsed.guard_purge_interval_secs,
+            defaults.guard_purge_interval_secs
+        );
+    }
+}

@@ -20,7 +20,10 @@ async fn assert_429(response: reqwest::Response, msg: &str, max_secs: u64) {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=max_secs).contains(&retry_after), "Retry-After {retry_after}");
+    assert!(
+        (1..=max_secs).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
     assert!(response.headers().contains_key("x-request-id"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(body, json!({"code": 429, "msg": msg, "data": {}}));
@@ -129,7 +132,10 @@ async fn a_trusted_proxy_is_believed_about_the_client() {
     assert_eq!(probe(&app, &[("x-forwarded-for", "1.1.1.1")]).await, 400);
     assert_eq!(probe(&app, &[("x-forwarded-for", "1.1.1.1")]).await, 429);
     // A spoofed hop to the left of the real client changes nothing.
-    assert_eq!(probe(&app, &[("x-forwarded-for", "9.9.9.9, 1.1.1.1")]).await, 429);
+    assert_eq!(
+        probe(&app, &[("x-forwarded-for", "9.9.9.9, 1.1.1.1")]).await,
+        429
+    );
     assert_eq!(probe(&app, &[("x-forwarded-for", "2.2.2.2")]).await, 400);
     assert_eq!(probe(&app, &[("x-real-ip", "3.3.3.3")]).await, 400);
     // The proxy's own requests are keyed by its address.
