@@ -25,8 +25,10 @@ use crate::idle::{ConnLimits, IdleStream};
 /// File descriptors kept free for everything that is not a client connection: stdio, the
 /// runtime's epoll and timer, log files, the in-process simulator, migrations.
 const RESERVED_FDS: u64 = 64;
-/// Kept free for outgoing WeChat calls (reqwest's pool plus calls in flight).
-const WECHAT_FDS: u64 = 128;
+/// Kept free for outgoing WeChat calls without a ceiling on them (`BAI_WECHAT_MAX_RPS=0`).
+const WECHAT_FDS_UNCAPPED: u64 = 256;
+/// Kept free for WeChat calls at least: reqwest's idle pool and the access-token refresh.
+const WECHAT_FDS_MIN: u64 = 16;
 /// Each pooled SQLite connection holds the database, its WAL and its shared-memory file.
 const FDS_PER_DB_CONNECTION: u64 = 3;
 /// The default cap never goes beyond this, however high the open-file limit: each idle
@@ -72,11 +74,32 @@ pub fn raise_file_limit() -> Option<FileLimit> {
     })
 }
 
+/// What the cap leaves room for besides client connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Headroom {
+    pub db_max_connections: u32,
+    /// `BAI_WECHAT_MAX_RPS` (0: none).
+    pub wechat_max_rps: u32,
+    pub wechat_timeout: Duration,
+}
+
+impl Headroom {
+    /// Calls in flight are at most the ceiling times the timeout (WeChat hanging on every one).
+    fn wechat_fds(&self) -> u64 {
+        if self.wechat_max_rps == 0 {
+            return WECHAT_FDS_UNCAPPED;
+        }
+        let timeout_secs = self.wechat_timeout.as_millis().div_ceil(1000) as u64;
+        (u64::from(self.wechat_max_rps) * timeout_secs.max(1)).max(WECHAT_FDS_MIN)
+    }
+}
+
 /// `BAI_MAX_CONNECTIONS` when unset: the open-file limit less what the database pool, WeChat
 /// calls and the process itself need, within sane bounds.
-pub fn default_max_connections(open_files: u64, db_max_connections: u32) -> usize {
-    let reserved =
-        RESERVED_FDS + WECHAT_FDS + u64::from(db_max_connections) * FDS_PER_DB_CONNECTION;
+pub fn default_max_connections(open_files: u64, headroom: Headroom) -> usize {
+    let reserved = RESERVED_FDS
+        + headroom.wechat_fds()
+        + u64::from(headroom.db_max_connections) * FDS_PER_DB_CONNECTION;
     open_files
         .saturating_sub(reserved)
         .clamp(MIN_DEFAULT_CONNECTIONS, MAX_DEFAULT_CONNECTIONS) as usize
@@ -321,12 +344,32 @@ fn is_out_of_fds(err: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::default_max_connections;
+    use std::time::Duration;
+
+    use super::{Headroom, default_max_connections};
+
+    const DEFAULTS: Headroom = Headroom {
+        db_max_connections: 10,
+        wechat_max_rps: 50,
+        wechat_timeout: Duration::from_millis(5_000),
+    };
 
     #[test]
     fn the_default_cap_leaves_room_for_the_pool_and_wechat() {
-        assert_eq!(default_max_connections(1024, 10), 1024 - 64 - 128 - 30);
-        assert_eq!(default_max_connections(1_048_576, 10), 10_000);
-        assert_eq!(default_max_connections(100, 10), 16);
+        // The process, 50 calls a second that may each hang for 5 s, 10 SQLite connections.
+        assert_eq!(
+            default_max_connections(1024, DEFAULTS),
+            1024 - 64 - 250 - 30
+        );
+        assert_eq!(default_max_connections(1_048_576, DEFAULTS), 10_000);
+        assert_eq!(default_max_connections(100, DEFAULTS), 16);
+        let uncapped = Headroom {
+            wechat_max_rps: 0,
+            ..DEFAULTS
+        };
+        assert_eq!(
+            default_max_connections(1024, uncapped),
+            1024 - 64 - 256 - 30
+        );
     }
 }

@@ -15,7 +15,7 @@ use crate::api::framework::AllowIndex;
 use crate::api::rate_limit::ClientLimit;
 use crate::auth::{Tokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Secret, Settings};
-use crate::connections::{Capped, Registry, default_max_connections, raise_file_limit};
+use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
 use crate::idle::ConnLimits;
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
@@ -188,7 +188,12 @@ pub struct ServerLimits {
 /// `BAI_MAX_CONNECTIONS`, or what the open-file limit (raised to its hard limit) allows.
 fn max_connections(settings: &Settings) -> usize {
     let files = raise_file_limit();
-    let from_files = files.map(|f| default_max_connections(f.soft, settings.db_max_connections));
+    let headroom = Headroom {
+        db_max_connections: settings.db_max_connections,
+        wechat_max_rps: settings.wechat_max_rps,
+        wechat_timeout: settings.wechat_timeout(),
+    };
+    let from_files = files.map(|f| default_max_connections(f.soft, headroom));
     let max = match (settings.max_connections, from_files) {
         (Some(max), Some(fits)) if max > fits => {
             tracing::warn!(
@@ -201,7 +206,7 @@ fn max_connections(settings: &Settings) -> usize {
         }
         (Some(max), _) => max,
         (None, Some(fits)) => fits,
-        (None, None) => default_max_connections(1024, settings.db_max_connections),
+        (None, None) => default_max_connections(1024, headroom),
     };
     tracing::info!(
         max_connections = max,
