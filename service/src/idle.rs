@@ -194,13 +194,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for IdleStream<S> {
                 this.last_activity = now;
                 this.on_read(&buf.filled()[before..], now);
                 // A trickle may always have a byte ready: the deadline holds all the same.
-                if let Phase::Head { started, .. } = this.phase
+                if let Phase::Head { started, any } = this.phase
                     && now >= started + this.registry.limits().header_timeout
                 {
                     buf.set_filled(before);
                     this.ended = true;
-                    this.registry.note_header_timeout();
-                    this.answer_timeout(cx);
+                    if any {
+                        this.registry.note_header_timeout();
+                        this.answer_timeout(cx);
+                    }
                 }
                 Poll::Ready(result)
             }

@@ -201,4 +201,16 @@ mod tests {
         assert!(l.check(ip("::ffff:1.2.3.4").to_canonical()).is_ok());
         assert_eq!(l.check(ip("1.2.3.4")), Err(1));
     }
+
+    #[test]
+    fn pruning_forgets_clients_whose_allowance_is_full_again() {
+        // 100 a second: an allowance of one refills in 10 ms.
+        let l = ClientLimit::new(6_000, 1, Vec::new());
+        assert!(l.check(ip("1.2.3.4")).is_ok());
+        assert!(l.check(ip("5.6.7.8")).is_ok());
+        assert_eq!(l.tracked(), 2);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        l.prune();
+        assert_eq!(l.tracked(), 0);
+    }
 }
