@@ -37,6 +37,9 @@ enum Phase {
     Idle,
 }
 
+/// How an HTTP/2 prior-knowledge connection starts.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
+
 /// Why a connection is being ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cut {
@@ -56,6 +59,7 @@ pub struct IdleStream<S> {
     tail: [u8; 2],
     /// A deadline passed: every further read is end of stream.
     ended: bool,
+    http2: bool,
 }
 
 impl<S> IdleStream<S> {
@@ -75,6 +79,7 @@ impl<S> IdleStream<S> {
             },
             tail: [0, 0],
             ended: false,
+            http2: false,
         }
     }
 
@@ -108,6 +113,14 @@ impl<S> IdleStream<S> {
         }
         match self.phase {
             Phase::Request => return,
+            // HTTP/2 (h2c) frames are not HTTP/1.1 heads: such a connection only has the idle
+            // timeout and the cap, as idle since its last write.
+            Phase::Head { any: false, .. } if bytes.starts_with(H2_PREFACE) => {
+                self.http2 = true;
+                self.phase = Phase::Idle;
+                return;
+            }
+            Phase::Idle if self.http2 => return,
             Phase::Idle => {
                 self.phase = Phase::Head {
                     started: now,

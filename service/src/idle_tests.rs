@@ -153,6 +153,21 @@ async fn at_the_cap_with_every_connection_busy_a_new_one_is_refused() {
     assert_eq!(registry.live(), 0, "a closed connection frees its slot");
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_http2_connection_only_has_the_idle_timeout() {
+    let registry = registry(10, 5_000, 100);
+    let (mut stream, mut peer) = stream(&registry);
+    write(&mut peer, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
+    assert!(read(&mut stream).await > 0);
+    write(&mut stream, b"settings").await;
+    // Binary frames never end in a blank line; the header deadline must not apply.
+    let start = Instant::now();
+    write(&mut peer, b"\x00\x00\x04headers").await;
+    assert!(read(&mut stream).await > 0);
+    assert_eq!(read(&mut stream).await, 0);
+    assert!(start.elapsed() >= Duration::from_millis(5_000));
+}
+
 #[test]
 fn the_end_of_a_head_is_found_across_reads_and_with_bare_line_feeds() {
     let mut tail = [0, 0];

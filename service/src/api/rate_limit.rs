@@ -1,7 +1,7 @@
 //! The per-client rate limit of login and profile (`BAI_RATE_LIMIT_PER_MIN`, `_BURST`), keyed
 //! by the client's address as `BAI_TRUSTED_PROXIES` lets us know it. It is applied to an
 //! operation with `#[oai(transform = "per_client_limit")]`, so it answers 429 before the
-//! body is read, the token checked, WeChat called or anything written. Per replica: each
+//! body is parsed, the token checked, WeChat called or anything written. Per replica: each
 //! replica counts the requests it sees.
 
 use std::net::{IpAddr, Ipv6Addr};
