@@ -346,7 +346,7 @@ fn is_out_of_fds(err: &io::Error) -> bool {
 mod tests {
     use std::time::Duration;
 
-    use super::{Headroom, default_max_connections};
+    use super::{BurstLog, Headroom, default_max_connections};
 
     const DEFAULTS: Headroom = Headroom {
         db_max_connections: 10,
@@ -370,6 +370,25 @@ mod tests {
         assert_eq!(
             default_max_connections(1024, uncapped),
             1024 - 64 - 256 - 30
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_is_logged_once_then_at_most_once_per_interval_with_its_count() {
+        let log = BurstLog::default();
+        assert_eq!(
+            log.note(),
+            Some(1),
+            "the first event of a burst is logged at once"
+        );
+        for _ in 0..999 {
+            assert_eq!(log.note(), None);
+        }
+        tokio::time::sleep(super::BURST_LOG_INTERVAL).await;
+        assert_eq!(
+            log.note(),
+            Some(1000),
+            "then one line with the count since the last"
         );
     }
 }
