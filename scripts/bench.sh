@@ -121,9 +121,12 @@ declare -A STARTUP_MS IDLE_RSS
 # BAI_GUARD_TTL=0: the login mix logs the same users in again and again with their `dev:` codes;
 # with the default 10 s guard a repeated code would answer 429. Every login still claims its guard
 # row (the same upsert), the claim just expires at once.
+# BAI_RATE_LIMIT_PER_MIN=0 BAI_WECHAT_MAX_RPS=0: wrk is one client address logging in thousands of
+# times a second, which the per-client limit and the WeChat ceiling exist to refuse; the benchmark
+# measures the service's throughput, so both are off.
 service_cmd() { # DATABASE_URL -> the command line, one word per line
     printf '%s\n' env BAI_ADDR="$SVC_ADDR" BAI_DATABASE_URL="$1" BAI_WECHAT_API_BASE="http://$SIM_ADDR" \
-        BAI_GUARD_TTL=0 BAI_LOG_FORMAT=json RUST_LOG="${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}" \
+        BAI_GUARD_TTL=0 BAI_RATE_LIMIT_PER_MIN=0 BAI_WECHAT_MAX_RPS=0 BAI_LOG_FORMAT=json RUST_LOG="${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}" \
         BAI_DB_MAX_CONNECTIONS="${BENCH_DB_MAX_CONNECTIONS:-10}" "$BIN/bai-service"
 }
 
@@ -196,7 +199,7 @@ report() {
     echo
     echo "- Machine: $CPU, $CORES cores, $MEM RAM, $(uname -sr); load average (1/5/15 min) $LOAD_START at the start, $LOAD_END at the end (other work on the machine makes the numbers noisy; compare rows of one run)."
     echo "- Load: \`wrk\` ($(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)), $CONNS connections, $THREADS thread(s), ${WARMUP} warm-up then ${DURATION} measured per scenario; wrk, the service and wechat-sim share the same $CORES cores."
-    echo "- Service: release build, \`BAI_LOG_FORMAT=json\`, \`RUST_LOG=${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}\` (one log line per request, to a file), \`BAI_DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-10}\`, \`BAI_GUARD_TTL=0\` (see the set-up notes), WeChat = wechat-sim (release) over loopback HTTP."
+    echo "- Service: release build, \`BAI_LOG_FORMAT=json\`, \`RUST_LOG=${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}\` (one log line per request, to a file), \`BAI_DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-10}\`, \`BAI_GUARD_TTL=0\`, \`BAI_RATE_LIMIT_PER_MIN=0\`, \`BAI_WECHAT_MAX_RPS=0\` (see the set-up notes), WeChat = wechat-sim (release) over loopback HTTP."
     echo
     for backend in sqlite postgres; do
         [ -n "${STARTUP_MS[$backend]:-}" ] || continue

@@ -20,6 +20,13 @@ pub const DEFAULT_DB_BUSY_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 64 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// Sustained logins and profile updates per minute from one client address. Generous because
+/// carrier NAT puts many phones behind one address.
+pub const DEFAULT_CLIENT_RATE_PER_MIN: u32 = 600;
+pub const DEFAULT_CLIENT_BURST: u32 = 120;
+pub const DEFAULT_WECHAT_MAX_RPS: u32 = 50;
+pub const DEFAULT_GUARD_PURGE_INTERVAL_SECS: u64 = 60;
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -92,6 +99,37 @@ pub struct Settings {
     /// A connection with no traffic for this long is closed.
     #[arg(long = "idle-timeout", env = "BAI_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
     pub idle_timeout_secs: u64,
+
+    /// A request whose headers have not all arrived this long after its first byte (or after
+    /// the connection opened) is answered 408 and its connection closed.
+    #[arg(long, env = "BAI_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+
+    /// Most connections held at once; past it the longest-idle connection without a request
+    /// in progress is closed to make room. Default: the open-file limit less headroom.
+    #[arg(long, env = "BAI_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Peers (IPs or CIDRs, comma-separated) whose `X-Forwarded-For` / `X-Real-IP` names the
+    /// client. Other peers' forwarding headers are ignored.
+    #[arg(long, env = "BAI_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<TrustedProxy>,
+
+    /// Logins and profile updates per minute from one client address, per replica (0: no limit).
+    #[arg(long, env = "BAI_RATE_LIMIT_PER_MIN", default_value_t = DEFAULT_CLIENT_RATE_PER_MIN)]
+    pub rate_limit_per_min: u32,
+
+    /// How many of those one client address may send at once before the rate applies.
+    #[arg(long, env = "BAI_RATE_LIMIT_BURST", default_value_t = DEFAULT_CLIENT_BURST)]
+    pub rate_limit_burst: u32,
+
+    /// WeChat exchanges (logins, phone numbers) started per second, per replica (0: no limit).
+    #[arg(long, env = "BAI_WECHAT_MAX_RPS", default_value_t = DEFAULT_WECHAT_MAX_RPS)]
+    pub wechat_max_rps: u32,
+
+    /// How often expired 429-guard claims are deleted, in seconds.
+    #[arg(long, env = "BAI_GUARD_PURGE_INTERVAL", default_value_t = DEFAULT_GUARD_PURGE_INTERVAL_SECS)]
+    pub guard_purge_interval_secs: u64,
 }
 
 impl Settings {
@@ -115,6 +153,13 @@ impl Settings {
             guard_ttl_secs: DEFAULT_GUARD_TTL_SECS,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            max_connections: None,
+            trusted_proxies: Vec::new(),
+            rate_limit_per_min: DEFAULT_CLIENT_RATE_PER_MIN,
+            rate_limit_burst: DEFAULT_CLIENT_BURST,
+            wechat_max_rps: DEFAULT_WECHAT_MAX_RPS,
+            guard_purge_interval_secs: DEFAULT_GUARD_PURGE_INTERVAL_SECS,
         }
     }
 
@@ -168,6 +213,16 @@ impl Settings {
                 "BAI_WECHAT_APPID and BAI_WECHAT_SECRET must be set together",
             ));
         }
+        if self.max_connections == Some(0) {
+            return Err(ConfigError::Incomplete(
+                "BAI_MAX_CONNECTIONS must be at least 1",
+            ));
+        }
+        if self.guard_purge_interval_secs == 0 {
+            return Err(ConfigError::Incomplete(
+                "BAI_GUARD_PURGE_INTERVAL must be at least 1",
+            ));
+        }
         if matches!(&self.auth_secret, Some(s) if s.expose().len() < 32) {
             return Err(ConfigError::Incomplete(
                 "BAI_AUTH_SECRET must be at least 32 characters",
@@ -213,6 +268,28 @@ pub enum Environment {
     Production,
 }
 
+/// A peer allowed to say who the client is: an address or a CIDR block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedProxy(pub ipnet::IpNet);
+
+impl TrustedProxy {
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.contains(ip)
+    }
+}
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(Self)
+            .map_err(|_| format!("not an IP address or CIDR block: {s:?}"))
+    }
+}
+
 /// A string that never shows up in `Debug` output, so settings can be logged whole.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -238,5 +315,49 @@ impl std::str::FromStr for Secret {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Settings;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    #[test]
+    fn the_overload_settings_parse_and_default_as_documented() {
+        let cli = Cli::try_parse_from([
+            "bai-service",
+            "--trusted-proxies",
+            "10.0.0.0/8, 192.168.1.1,2001:db8::/32",
+            "--max-connections",
+            "20",
+        ])
+        .unwrap();
+        let proxies = &cli.settings.trusted_proxies;
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[0].contains(&"10.9.8.7".parse().unwrap()));
+        assert!(proxies[1].contains(&"192.168.1.1".parse().unwrap()));
+        assert!(!proxies[1].contains(&"192.168.1.2".parse().unwrap()));
+        assert_eq!(cli.settings.max_connections, Some(20));
+        assert!(Cli::try_parse_from(["bai-service", "--trusted-proxies", "nope"]).is_err());
+
+        let parsed = Cli::try_parse_from(["bai-service"]).unwrap().settings;
+        let defaults = Settings::defaults();
+        assert_eq!(parsed.header_timeout_ms, defaults.header_timeout_ms);
+        assert_eq!(parsed.max_connections, None);
+        assert_eq!(parsed.rate_limit_per_min, defaults.rate_limit_per_min);
+        assert_eq!(parsed.rate_limit_burst, defaults.rate_limit_burst);
+        assert_eq!(parsed.wechat_max_rps, defaults.wechat_max_rps);
+        assert_eq!(
+            parsed.guard_purge_interval_secs,
+            defaults.guard_purge_interval_secs
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod cli_error;
 pub mod config;
+pub mod connections;
 mod idle;
 pub mod startup;
 pub mod state;

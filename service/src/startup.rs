@@ -10,17 +10,19 @@ use poem::{Endpoint, EndpointExt, Response, Route, Server};
 use wechat_sim::{SimConfig, Simulator};
 
 use crate::api::api_service;
-use crate::api::edge::Edge;
+use crate::api::edge::{Edge, header_timeout_response};
 use crate::api::framework::AllowIndex;
+use crate::api::rate_limit::ClientLimit;
 use crate::auth::{Tokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Secret, Settings};
-use crate::idle::IdleTimeout;
+use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
+use crate::idle::ConnLimits;
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
 use crate::wechat::{WechatClient, WechatCredentials};
 
-/// How often expired 429-guard claims are swept away.
-const GUARD_PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often the per-client rate limiter forgets clients whose allowance is full again.
+const CLIENT_LIMIT_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -71,12 +73,19 @@ impl Application {
         let tokens = Tokens::new(secret, Duration::from_secs(settings.token_ttl_secs));
 
         let (credentials, simulator) = resolve_wechat(&settings).await?;
-        let wechat = WechatClient::new(credentials, settings.wechat_timeout());
-        let state = AppState::new(
+        let wechat = WechatClient::new(credentials, settings.wechat_timeout())
+            .with_max_rps(settings.wechat_max_rps);
+        let client_limit = ClientLimit::new(
+            settings.rate_limit_per_min,
+            settings.rate_limit_burst,
+            settings.trusted_proxies.clone(),
+        );
+        let state = AppState::with_client_limit(
             db,
             tokens,
             wechat,
             Duration::from_secs(settings.guard_ttl_secs),
+            client_limit,
         );
 
         let acceptor = TcpListener::bind(settings.addr.as_str())
@@ -91,6 +100,9 @@ impl Application {
         let limits = ServerLimits {
             request_timeout: Duration::from_millis(settings.request_timeout_ms),
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
+            header_timeout: Duration::from_millis(settings.header_timeout_ms),
+            max_connections: max_connections(&settings),
+            guard_purge_interval: Duration::from_secs(settings.guard_purge_interval_secs),
         };
         Ok(Self {
             acceptor,
@@ -123,13 +135,26 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let purge = tokio::spawn(purge_guards_forever(self.state.clone()));
+        let purge = tokio::spawn(purge_guards_forever(
+            self.state.clone(),
+            self.limits.guard_purge_interval,
+        ));
+        let prune = tokio::spawn(prune_client_limit_forever(self.state.clone()));
         let app = build_app(self.state.clone(), self.limits);
-        let acceptor = IdleTimeout::new(self.acceptor, self.limits.idle_timeout);
+        let registry = Registry::new(
+            self.limits.max_connections,
+            ConnLimits {
+                idle_timeout: self.limits.idle_timeout,
+                header_timeout: self.limits.header_timeout,
+            },
+            header_timeout_response,
+        );
+        let acceptor = Capped::new(self.acceptor, registry);
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
+        prune.abort();
         self.state.db.close().await;
         if let Some(simulator) = self.simulator {
             simulator.shutdown().await;
@@ -171,6 +196,44 @@ impl Application {
 pub struct ServerLimits {
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+    pub guard_purge_interval: Duration,
+}
+
+/// `BAI_MAX_CONNECTIONS`, or what the open-file limit (raised to its hard limit) allows.
+fn max_connections(settings: &Settings) -> usize {
+    let files = raise_file_limit();
+    let headroom = Headroom {
+        db_max_connections: settings.db_max_connections,
+        wechat_max_rps: settings.wechat_max_rps,
+        wechat_timeout: settings.wechat_timeout(),
+    };
+    let from_files = files.map(|f| default_max_connections(f.soft, headroom));
+    let max = match (settings.max_connections, from_files) {
+        (Some(max), Some(fits)) if max > fits => {
+            tracing::warn!(
+                max_connections = max,
+                open_file_limit = files.map(|f| f.soft),
+                "BAI_MAX_CONNECTIONS leaves too little of the open-file limit for the database \
+                 pool and WeChat calls: raise the limit (ulimit -n, LimitNOFILE) or lower it"
+            );
+            max
+        }
+        (Some(max), _) => max,
+        (None, Some(fits)) => fits,
+        (None, None) => default_max_connections(1024, headroom),
+    };
+    tracing::info!(
+        max_connections = max,
+        from = if settings.max_connections.is_some() {
+            "BAI_MAX_CONNECTIONS"
+        } else {
+            "the open-file limit"
+        },
+        "connection cap"
+    );
+    max
 }
 
 /// The route tree with every middleware: the one endpoint `main` and the tests serve.
@@ -241,8 +304,9 @@ async fn resolve_wechat(
     Ok((credentials, Some(simulator)))
 }
 
-async fn purge_guards_forever(state: AppState) {
-    let mut tick = tokio::time::interval(GUARD_PURGE_INTERVAL);
+/// Keeps `request_guards` bounded without a request ever waiting on it.
+async fn purge_guards_forever(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         if let Err(err) = state
@@ -252,6 +316,14 @@ async fn purge_guards_forever(state: AppState) {
         {
             tracing::warn!(error = %err, "could not purge expired login guards");
         }
+    }
+}
+
+async fn prune_client_limit_forever(state: AppState) {
+    let mut tick = tokio::time::interval(CLIENT_LIMIT_PRUNE_INTERVAL);
+    loop {
+        tick.tick().await;
+        state.client_limit.prune();
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::api::rate_limit::ClientLimit;
 use crate::auth::Tokens;
 use crate::store::Db;
 use crate::wechat::WechatClient;
@@ -17,15 +18,28 @@ pub struct Inner {
     pub wechat: WechatClient,
     /// How long a `users_wx_code` stays claimed by its first request.
     pub guard_ttl: Duration,
+    /// The per-client rate limit of login and profile (applied in `api/`).
+    pub client_limit: ClientLimit,
 }
 
 impl AppState {
     pub fn new(db: Db, tokens: Tokens, wechat: WechatClient, guard_ttl: Duration) -> Self {
+        Self::with_client_limit(db, tokens, wechat, guard_ttl, ClientLimit::unlimited())
+    }
+
+    pub fn with_client_limit(
+        db: Db,
+        tokens: Tokens,
+        wechat: WechatClient,
+        guard_ttl: Duration,
+        client_limit: ClientLimit,
+    ) -> Self {
         Self(Arc::new(Inner {
             db,
             tokens,
             wechat,
             guard_ttl,
+            client_limit,
         }))
     }
 }

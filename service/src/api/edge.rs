@@ -103,6 +103,23 @@ impl<E: Endpoint> EdgeEndpoint<E> {
     }
 }
 
+/// The 408 the connection layer writes itself when a request head arrives too slowly: no
+/// request was parsed, so no endpoint can answer. Raw HTTP/1.1, closing the connection.
+pub fn header_timeout_response() -> Vec<u8> {
+    use poem_openapi::types::ToJSON as _;
+    let body = ApiError::new(StatusCode::REQUEST_TIMEOUT, msg::REQUEST_TIMEOUT)
+        .body
+        .to_json_string();
+    let id = new_request_id();
+    format!(
+        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\n\
+         content-length: {}\r\nconnection: close\r\nx-request-id: {}\r\n\r\n{body}",
+        body.len(),
+        id.to_str().unwrap_or_default(),
+    )
+    .into_bytes()
+}
+
 /// The incoming `x-request-id` when it is visible ASCII, else a fresh UUID v4.
 fn request_id(req: &Request) -> HeaderValue {
     if let Some(incoming) = req
@@ -112,6 +129,10 @@ fn request_id(req: &Request) -> HeaderValue {
     {
         return incoming.clone();
     }
+    new_request_id()
+}
+
+fn new_request_id() -> HeaderValue {
     let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     let mut buf = uuid::Uuid::encode_buffer();
     HeaderValue::from_str(uuid.hyphenated().encode_lower(&mut buf))

@@ -37,6 +37,10 @@ impl From<UserError> for ApiError {
             }
             UserError::UserGone => ApiError::new(StatusCode::NOT_FOUND, msg::USER_GONE),
             UserError::Wechat { step, source } => from_wechat(step, &source),
+            UserError::WechatCeiling(over) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, msg::WECHAT_CEILING)
+                    .with_retry_after(over.retry_after_secs)
+            }
             UserError::Store(err) => from_store(&err),
         }
     }

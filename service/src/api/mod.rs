@@ -6,6 +6,7 @@ pub mod envelope;
 mod errors;
 mod fields;
 pub mod framework;
+pub mod rate_limit;
 mod security;
 mod system;
 pub mod types;
@@ -35,7 +36,9 @@ pub fn api_service() -> ApiService {
     OpenApiService::new((SystemApi, WechatApi), "BAI API", env!("CARGO_PKG_VERSION"))
         .description(
             "WeChat mini-program backend, compatible with the PocketBase `bai_api_pb_hooks` API. \
-             Every error is `{code, msg, data}` with `code` equal to the HTTP status.",
+             Every error is `{code, msg, data}` with `code` equal to the HTTP status. \
+             On any path, a request whose headers do not arrive within BAI_HEADER_TIMEOUT_MS is \
+             answered 408 before it is routed.",
         )
         .server("http://localhost:8090")
 }

@@ -6,6 +6,7 @@ use poem_openapi::payload::Json;
 
 use super::ApiTags;
 use super::envelope::error_responses;
+use super::rate_limit::per_client_limit;
 use super::security::BearerAuth;
 use super::types::{
     AuthResponse, ProfileData, ProfileEnvelope, ProfileStatus, UserInfo, WechatLoginRequest,
@@ -43,7 +44,8 @@ error_responses! {
         413 => PayloadTooLarge,
         /// 请求体必须为 application/json
         415 => UnsupportedMediaType,
-        /// 重复请求过于频繁 (the same code is in flight, or WeChat 45011)
+        /// 重复请求过于频繁 (the same code is in flight), 请求过于频繁 (this client is over
+        /// BAI_RATE_LIMIT_PER_MIN), 当前请求人数过多 (BAI_WECHAT_MAX_RPS), or WeChat 45011
         429 => TooManyRequests,
         /// 微信服务异常 (unreachable or unreadable answer)
         502 => BadGateway,
@@ -68,7 +70,8 @@ error_responses! {
         413 => PayloadTooLarge,
         /// 请求体必须为 application/json
         415 => UnsupportedMediaType,
-        /// 微信接口调用过于频繁 (WeChat 45011)
+        /// 请求过于频繁 (this client is over BAI_RATE_LIMIT_PER_MIN), 当前请求人数过多
+        /// (BAI_WECHAT_MAX_RPS), or 微信接口调用过于频繁 (WeChat 45011)
         429 => TooManyRequests,
         /// 微信服务异常
         502 => BadGateway,
@@ -101,7 +104,8 @@ impl WechatApi {
     #[oai(
         path = "/api/wechat/login",
         method = "post",
-        operation_id = "wechatLogin"
+        operation_id = "wechatLogin",
+        transform = "per_client_limit"
     )]
     async fn login(
         &self,
@@ -129,7 +133,8 @@ impl WechatApi {
     #[oai(
         path = "/api/wechat/profile",
         method = "post",
-        operation_id = "wechatProfile"
+        operation_id = "wechatProfile",
+        transform = "per_client_limit"
     )]
     async fn profile(
         &self,

@@ -72,4 +72,11 @@ impl Db {
         .map_err(StoreError::Write)?;
         Ok(done)
     }
+
+    /// How many claims the table holds, expired or not.
+    pub async fn count_guards(&self) -> Result<u64, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM request_guards";
+        let (count,): (i64,) = with_pool!(self, |pool| sqlx::query_as(SQL).fetch_one(pool).await)?;
+        Ok(count.max(0) as u64)
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::auth::TokenError;
 use crate::store::StoreError;
-use crate::wechat::WechatError;
+use crate::wechat::{CeilingReached, WechatError};
 
 use super::FieldError;
 
@@ -31,6 +31,9 @@ pub enum UserError {
         #[source]
         source: WechatError,
     },
+    /// The replica's ceiling on WeChat calls (`BAI_WECHAT_MAX_RPS`) is reached.
+    #[error(transparent)]
+    WechatCeiling(#[from] CeilingReached),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -48,6 +48,8 @@ pub struct ProfileInput {
 /// Exchanges a `wx.login` code for the user (created on first login) and a token.
 pub async fn login(state: &AppState, users_wx_code: &str) -> Result<AuthOutcome, UserError> {
     let code = sanitize_code("users_wx_code", users_wx_code)?;
+    // Before the claim: a flood over the ceiling must neither reach WeChat nor write a row.
+    state.wechat.reserve()?;
     let guard_key = guard_key("users_wx_code", &code);
     claim(state, &guard_key).await?;
 
@@ -130,6 +132,7 @@ pub async fn update_profile(
     let users_name = sanitize_name(&input.users_name)?;
     let users_picture = sanitize_picture_url(&input.users_picture)?;
     let phone_code = sanitize_code("users_phone_code", &input.users_phone_code)?;
+    state.wechat.reserve()?;
 
     let phone = state
         .wechat

@@ -1,11 +1,13 @@
 //! code2session and the phone-number exchange.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::WechatError;
 use super::access_token::AccessTokenCache;
+use super::ceiling::{Ceiling, CeilingReached};
 use super::error::STALE_TOKEN_ERRCODES;
 use super::wire::{self, Code2SessionBody, PhoneNumberBody};
 use crate::config::Secret;
@@ -50,6 +52,7 @@ pub struct WechatClient {
     http: reqwest::Client,
     credentials: WechatCredentials,
     tokens: AccessTokenCache,
+    ceiling: Arc<Ceiling>,
 }
 
 impl WechatClient {
@@ -65,7 +68,20 @@ impl WechatClient {
             http,
             credentials,
             tokens: AccessTokenCache::default(),
+            ceiling: Arc::default(),
         }
+    }
+
+    /// At most `per_second` exchanges started per second (0: no ceiling); see [`Self::reserve`].
+    pub fn with_max_rps(mut self, per_second: u32) -> Self {
+        self.ceiling = Arc::new(Ceiling::new(per_second));
+        self
+    }
+
+    /// A permit for one exchange (a login, or a phone number with its token refresh), to be
+    /// taken before anything is claimed or written for it.
+    pub fn reserve(&self) -> Result<(), CeilingReached> {
+        self.ceiling.reserve()
     }
 
     pub fn api_base(&self) -> &str {

@@ -1,9 +1,11 @@
 //! The WeChat API client: the only module that talks HTTP to WeChat.
 
 mod access_token;
+mod ceiling;
 mod client;
 mod error;
 mod wire;
 
+pub use ceiling::CeilingReached;
 pub use client::{PhoneInfo, Session, WechatClient, WechatCredentials};
 pub use error::WechatError;
