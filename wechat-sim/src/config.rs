@@ -4,6 +4,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
+use crate::intercept::CaPem;
 use crate::{DEFAULT_APPID, DEFAULT_SECRET};
 
 /// A mini-program registered with the simulator.
@@ -132,6 +133,12 @@ pub struct SimConfig {
     /// codes work, as at real WeChat.
     pub strict: bool,
     pub limits: Limits,
+    /// Hosts the proxy and the TLS listener answer for (their certificate covers them all);
+    /// the proxy refuses every other host with 403.
+    pub intercept_hosts: Vec<String>,
+    /// The CA that signs the WeChat hosts' certificate; `None` generates one at start.
+    #[serde(skip)]
+    pub ca: Option<CaPem>,
 }
 
 impl Default for SimConfig {
@@ -143,6 +150,8 @@ impl Default for SimConfig {
             phone_codes: Vec::new(),
             strict: false,
             limits: Limits::default(),
+            intercept_hosts: crate::intercept::default_hosts(),
+            ca: None,
         }
     }
 }
@@ -192,6 +201,12 @@ impl SimConfig {
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Signs the WeChat hosts' certificate with this CA instead of a fresh one.
+    pub fn with_ca(mut self, ca: CaPem) -> Self {
+        self.ca = Some(ca);
         self
     }
 }

@@ -9,6 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, Tags};
 
 use crate::config::{AppSpec, Limits, UserSpec};
 use crate::faults::{ActiveFault, Fault};
+use crate::intercept::InterceptApi;
 use crate::journal::JournalEntry;
 use crate::sim::{LoginCode, Sim};
 
@@ -372,9 +373,9 @@ impl ControlApi {
     }
 }
 
-pub fn service(sim: Arc<Sim>) -> OpenApiService<ControlApi, ()> {
+pub fn service(sim: Arc<Sim>) -> OpenApiService<(ControlApi, InterceptApi), ()> {
     OpenApiService::new(
-        ControlApi { sim },
+        (ControlApi { sim: sim.clone() }, InterceptApi { sim }),
         "wechat-sim control API",
         env!("CARGO_PKG_VERSION"),
     )

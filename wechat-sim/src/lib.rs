@@ -16,6 +16,7 @@ mod connections;
 mod control;
 mod faults;
 mod ids;
+mod intercept;
 mod journal;
 mod server;
 mod sim;
@@ -25,6 +26,7 @@ mod wire;
 
 pub use config::{AppSpec, FixedLoginCode, FixedPhoneCode, Limits, SeedError, SimConfig, UserSpec};
 pub use faults::{ActiveFault, Fault, FaultKind};
+pub use intercept::{CaError, CaPem, WECHAT_HOSTS};
 pub use journal::JournalEntry;
 pub use server::Simulator;
 pub use sim::LoginCode;

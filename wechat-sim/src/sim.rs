@@ -34,6 +34,8 @@ pub struct Sim {
     pub config: SimConfig,
     pub clock: Clock,
     pub connections: Arc<KillSwitches>,
+    /// The CA certificate (PEM) behind the proxy's and TLS listener's certificate.
+    pub ca_pem: String,
     state: Mutex<State>,
     faults: Mutex<FaultSet>,
     journal: Mutex<Journal>,
@@ -48,8 +50,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Sim {
-    pub fn new(config: SimConfig) -> Self {
+    pub fn new(config: SimConfig, ca_pem: String) -> Self {
         Self {
+            ca_pem,
             state: Mutex::new(State::new(&config)),
             config,
             clock: Clock::default(),

@@ -5,6 +5,7 @@ mod helpers;
 mod control;
 mod convenience;
 mod faults;
+mod intercept;
 mod journal;
 mod login;
 mod phone;
