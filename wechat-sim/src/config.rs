@@ -79,6 +79,62 @@ pub struct FixedPhoneCode {
     pub appid: Option<String>,
 }
 
+/// A content-security rule: text containing `pattern` (case-insensitive) is judged `label`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct ContentRule {
+    /// A word or phrase; matched as a case-insensitive substring.
+    pub pattern: String,
+    /// WeChat's label: 10001 ad, 20001 politics, 20002 porn, 20003 abuse, 20006 illegal,
+    /// 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other.
+    pub label: u32,
+    /// `risky` (default) or `review`.
+    #[serde(default = "risky")]
+    #[oai(default = "risky")]
+    pub suggest: String,
+}
+
+fn risky() -> String {
+    "risky".to_owned()
+}
+
+impl ContentRule {
+    pub fn new(pattern: impl Into<String>, label: u32) -> Self {
+        Self {
+            pattern: pattern.into(),
+            label,
+            suggest: risky(),
+        }
+    }
+
+    /// A rule whose matches are `review` instead of `risky`.
+    pub fn review(mut self) -> Self {
+        self.suggest = "review".to_owned();
+        self
+    }
+}
+
+/// A subscribe-message template the app has added (in the real admin console).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct TemplateSpec {
+    pub template_id: String,
+    /// The template's keywords, e.g. `thing1`, `time2`, `number3`: the keys `data` may use.
+    pub keywords: Vec<String>,
+    /// Defaults to the first app.
+    #[serde(default)]
+    #[oai(skip_serializing_if_is_none)]
+    pub appid: Option<String>,
+}
+
+impl TemplateSpec {
+    pub fn new(template_id: impl Into<String>, keywords: &[&str]) -> Self {
+        Self {
+            template_id: template_id.into(),
+            keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+            appid: None,
+        }
+    }
+}
+
 /// Quotas and rate limits. The defaults are the real ones (wechat-api.md §0); tests lower them
 /// to reach 45009/45011 in a few calls.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
@@ -136,6 +192,10 @@ pub struct SimConfig {
     /// Hosts the proxy and the TLS listener answer for (their certificate covers them all);
     /// the proxy refuses every other host with 403.
     pub intercept_hosts: Vec<String>,
+    /// msg_sec_check rules; without any, all content passes.
+    pub content_rules: Vec<ContentRule>,
+    /// Subscribe-message templates the apps have.
+    pub templates: Vec<TemplateSpec>,
     /// The CA that signs the WeChat hosts' certificate; `None` generates one at start.
     #[serde(skip)]
     pub ca: Option<CaPem>,
@@ -151,6 +211,8 @@ impl Default for SimConfig {
             strict: false,
             limits: Limits::default(),
             intercept_hosts: crate::intercept::default_hosts(),
+            content_rules: Vec::new(),
+            templates: Vec::new(),
             ca: None,
         }
     }

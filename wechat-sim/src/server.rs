@@ -145,6 +145,10 @@ impl Simulator {
         &self.sim.ca_pem
     }
 
+    pub(crate) fn core(&self) -> &Sim {
+        &self.sim
+    }
+
     fn tasks(&self) -> std::sync::MutexGuard<'_, Vec<JoinHandle<()>>> {
         self.tasks.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -10,5 +10,7 @@ mod journal;
 mod login;
 mod phone;
 mod quotas;
+mod security;
 mod session;
+mod subscribe;
 mod tokens;

@@ -1,0 +1,40 @@
+//! The typed library methods for content security and subscribe messages.
+
+use crate::config::{ContentRule, TemplateSpec};
+use crate::server::Simulator;
+use crate::state::{Message, Subscription};
+
+impl Simulator {
+    /// Makes msg_sec_check judge content containing `rule.pattern` as `rule.label`. Panics on
+    /// an empty pattern.
+    pub async fn add_content_rule(&self, rule: ContentRule) {
+        self.core()
+            .add_content_rule(rule)
+            .unwrap_or_else(|e| panic!("wechat-sim: {e}"));
+    }
+
+    /// Adds a subscribe-message template. Panics if its app is unknown.
+    pub async fn add_template(&self, template: TemplateSpec) -> TemplateSpec {
+        self.core()
+            .add_template(&template)
+            .unwrap_or_else(|e| panic!("wechat-sim: {e}"))
+    }
+
+    /// `user` accepts `template_id` of the default app once (`wx.requestSubscribeMessage`):
+    /// one more send is allowed. Panics if the template is unknown.
+    pub async fn subscribe(&self, user: &str, template_id: &str) -> Subscription {
+        self.core()
+            .grant_subscription(user, template_id, None, 1)
+            .unwrap_or_else(|e| panic!("wechat-sim: {e}"))
+    }
+
+    /// Subscribe messages delivered so far, oldest first.
+    pub async fn messages(&self) -> Vec<Message> {
+        self.core().state().messaging.messages(None)
+    }
+
+    /// The messages delivered to one user.
+    pub async fn messages_to(&self, user: &str) -> Vec<Message> {
+        self.core().state().messaging.messages(Some(user))
+    }
+}
