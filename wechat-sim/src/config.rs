@@ -158,6 +158,8 @@ pub struct Limits {
     pub phone_number_per_minute: u32,
     /// resetusersessionkey calls per app per minute before 45011.
     pub reset_session_key_per_minute: u32,
+    /// msg_sec_check calls per app per minute before 45011 (WeChat: 4000).
+    pub msg_sec_check_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -172,6 +174,7 @@ impl Default for Limits {
             force_refresh_min_interval_secs: 30,
             phone_number_per_minute: 10_000,
             reset_session_key_per_minute: 60_000,
+            msg_sec_check_per_minute: 4_000,
         }
     }
 }

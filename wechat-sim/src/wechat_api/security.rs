@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Call, field};
+use crate::state::Window;
 use crate::wire::{JSON_UTF8, Ok as WxOk, Reply, WxError, WxResult};
 
 /// Longest content WeChat checks (2500 characters).
@@ -52,8 +53,17 @@ fn version(body: &serde_json::Map<String, Value>) -> Option<i64> {
 pub fn msg_sec_check(call: &Call) -> WxResult {
     call.require_post()?;
     let token = call.query("access_token").ok_or(WxError(41001))?;
-    let state = call.sim.state();
+    let mut state = call.sim.state();
     let appid = state.tokens.check(token, call.now_ms).map_err(WxError)?;
+    let limit = call.sim.config.limits.msg_sec_check_per_minute;
+    if !state.quotas.hit(
+        &format!("msgsec|{appid}"),
+        Window::Minute,
+        limit,
+        call.now_ms,
+    ) {
+        return Err(WxError(45011));
+    }
     let body = call.json_body()?;
     let content = field(&body, "content").ok_or(WxError(44004))?;
     if content.chars().count() > MAX_CONTENT_CHARS {

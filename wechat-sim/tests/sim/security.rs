@@ -189,3 +189,23 @@ async fn faults_apply() {
     );
     assert_eq!(check(&wx, &token, v2(&openid, "x")).await["errcode"], 0);
 }
+
+#[tokio::test]
+async fn per_minute_quota_45011() {
+    let config = SimConfig::default().with_limits(wechat_sim::Limits {
+        msg_sec_check_per_minute: 2,
+        ..wechat_sim::Limits::default()
+    });
+    let wx = Wx::with(config).await;
+    wx.at_quiet_hour().await;
+    let (token, openid) = logged_in(&wx, "alice").await;
+    for _ in 0..2 {
+        assert_eq!(check(&wx, &token, v2(&openid, "x")).await["errcode"], 0);
+    }
+    assert_eq!(
+        errcode(&check(&wx, &token, v2(&openid, "x")).await),
+        Some(45011)
+    );
+    wx.sim.advance(60).await;
+    assert_eq!(check(&wx, &token, v2(&openid, "x")).await["errcode"], 0);
+}
