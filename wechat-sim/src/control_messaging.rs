@@ -10,6 +10,7 @@ use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::config::{ContentRule, TemplateSpec};
 use crate::control::{ControlError, Done, done};
+use crate::encrypted::{EncryptedData, EncryptedKind};
 use crate::sim::{ControlError as SimError, Sim};
 use crate::state::{Message, Subscription};
 
@@ -19,6 +20,8 @@ enum Tag {
     Content,
     /// Subscribe messages: templates, acceptances, delivered messages.
     Messages,
+    /// Encrypted data (`encryptedData`/`iv`) as the mini-program receives it.
+    Encrypted,
 }
 
 impl From<SimError> for ControlError {
@@ -35,6 +38,16 @@ struct SubscriptionRequest {
     appid: Option<String>,
     /// Acceptances to add (default 1): each allows one send.
     times: Option<u32>,
+}
+
+#[derive(Object)]
+struct EncryptedDataRequest {
+    user: String,
+    kind: EncryptedKind,
+    /// Defaults to the first app.
+    appid: Option<String>,
+    /// For `phone`: defaults to the user's phone, else 13800138000.
+    phone: Option<String>,
 }
 
 pub struct MessagingApi {
@@ -143,6 +156,26 @@ impl MessagingApi {
     )]
     async fn messages(&self, user: Query<Option<String>>) -> Json<Vec<Message>> {
         Json(self.sim.state().messaging.messages(user.0.as_deref()))
+    }
+
+    /// `{encryptedData, iv}` for the user, encrypted with their current session_key exactly as
+    /// the mini-program receives them (AES-128-CBC, PKCS#7, JSON with a watermark).
+    #[oai(
+        path = "/encrypted-data",
+        method = "post",
+        tag = "Tag::Encrypted",
+        operation_id = "encryptedData"
+    )]
+    async fn encrypted_data(
+        &self,
+        body: Json<EncryptedDataRequest>,
+    ) -> Result<Json<EncryptedData>, ControlError> {
+        Ok(Json(self.sim.encrypted_data(
+            &body.user,
+            body.kind,
+            body.appid.as_deref(),
+            body.phone.as_deref(),
+        )?))
     }
 
     /// Forget the delivered messages.

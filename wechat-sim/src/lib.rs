@@ -15,6 +15,7 @@ mod config;
 mod connections;
 mod control;
 mod control_messaging;
+mod encrypted;
 mod faults;
 mod ids;
 mod intercept;
@@ -30,6 +31,7 @@ pub use config::{
     AppSpec, ContentRule, FixedLoginCode, FixedPhoneCode, Limits, SeedError, SimConfig,
     TemplateSpec, UserSpec,
 };
+pub use encrypted::{EncryptedData, EncryptedKind};
 pub use faults::{ActiveFault, Fault, FaultKind};
 pub use intercept::{CaError, CaPem, WECHAT_HOSTS};
 pub use journal::JournalEntry;

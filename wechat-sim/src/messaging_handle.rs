@@ -1,6 +1,7 @@
 //! The typed library methods for content security and subscribe messages.
 
 use crate::config::{ContentRule, TemplateSpec};
+use crate::encrypted::{EncryptedData, EncryptedKind};
 use crate::server::Simulator;
 use crate::state::{Message, Subscription};
 
@@ -25,6 +26,14 @@ impl Simulator {
     pub async fn subscribe(&self, user: &str, template_id: &str) -> Subscription {
         self.core()
             .grant_subscription(user, template_id, None, 1)
+            .unwrap_or_else(|e| panic!("wechat-sim: {e}"))
+    }
+
+    /// `{encryptedData, iv}` for `user` of the default app, encrypted with their current
+    /// session_key. Panics if the user has not logged in yet.
+    pub async fn encrypted_data(&self, user: &str, kind: EncryptedKind) -> EncryptedData {
+        self.core()
+            .encrypted_data(user, kind, None, None)
             .unwrap_or_else(|e| panic!("wechat-sim: {e}"))
     }
 

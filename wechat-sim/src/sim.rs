@@ -30,6 +30,8 @@ pub enum ControlError {
     UnknownApp(String),
     #[error("unknown template_id {0} (add it with POST /__sim/templates)")]
     UnknownTemplate(String),
+    #[error("user {0} has no session key yet: log in first (code2session)")]
+    NoSession(String),
     #[error("{0} must not be empty")]
     Empty(&'static str),
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod control;
 mod convenience;
+mod encrypted;
 mod faults;
 mod intercept;
 mod journal;
