@@ -15,3 +15,4 @@ mod security;
 mod session;
 mod subscribe;
 mod tokens;
+mod wxacode;
