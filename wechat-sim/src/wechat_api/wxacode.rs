@@ -38,7 +38,7 @@ fn width(body: &serde_json::Map<String, Value>) -> u32 {
         .map_or(430, |w| w.clamp(280, 1280) as u32)
 }
 
-fn env_version<'b>(body: &'b serde_json::Map<String, Value>) -> Result<&'b str, WxError> {
+fn env_version(body: &serde_json::Map<String, Value>) -> Result<&str, WxError> {
     match field(body, "env_version").unwrap_or("release") {
         env @ ("release" | "trial" | "develop") => Ok(env),
         _ => Err(WxError(40097)),
