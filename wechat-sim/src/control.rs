@@ -9,6 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, Tags};
 
 use crate::config::{AppSpec, Limits, UserSpec};
 use crate::control_messaging::MessagingApi;
+use crate::control_state::StateApi;
 use crate::faults::{ActiveFault, Fault};
 use crate::intercept::InterceptApi;
 use crate::journal::JournalEntry;
@@ -374,14 +375,15 @@ impl ControlApi {
     }
 }
 
-type Apis = (ControlApi, InterceptApi, MessagingApi);
+type Apis = (ControlApi, InterceptApi, MessagingApi, StateApi);
 
 pub fn service(sim: Arc<Sim>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             ControlApi { sim: sim.clone() },
             InterceptApi { sim: sim.clone() },
-            MessagingApi { sim },
+            MessagingApi { sim: sim.clone() },
+            StateApi { sim },
         ),
         "wechat-sim control API",
         env!("CARGO_PKG_VERSION"),

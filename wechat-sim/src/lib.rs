@@ -15,6 +15,7 @@ mod config;
 mod connections;
 mod control;
 mod control_messaging;
+mod control_state;
 mod encrypted;
 mod faults;
 mod ids;
@@ -23,6 +24,7 @@ mod journal;
 mod messaging_handle;
 mod server;
 mod sim;
+mod snapshot;
 mod state;
 mod wechat_api;
 mod wire;
@@ -37,6 +39,7 @@ pub use intercept::{CaError, CaPem, WECHAT_HOSTS};
 pub use journal::JournalEntry;
 pub use server::Simulator;
 pub use sim::LoginCode;
+pub use snapshot::{KnownUser, SimState};
 pub use state::{Message, Subscription};
 
 /// The appid of the app every simulator has unless configured otherwise.

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use wechat_sim::{AppSpec, CaPem, DEFAULT_SECRET, SimConfig, Simulator};
+use wechat_sim::{AppSpec, CaPem, DEFAULT_SECRET, SimConfig, SimState, Simulator};
 
 /// A fake WeChat server (api.weixin.qq.com) with a control API under /__sim.
 #[derive(Parser, Debug)]
@@ -46,6 +46,10 @@ struct Args {
     /// Write the CA certificate (PEM) here at start, for clients to trust.
     #[arg(long, env = "SIM_CA_OUT")]
     ca_out: Option<String>,
+    /// Keep the state (apps, users and sessions, content rules, templates, acceptances,
+    /// messages) in this JSON file: loaded at start when it exists, written at shutdown.
+    #[arg(long, env = "SIM_STATE_FILE")]
+    state_file: Option<String>,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "SIM_LOG_JSON")]
     log_json: bool,
@@ -118,6 +122,28 @@ async fn intercept(sim: &Simulator, args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+async fn load_state(sim: &Simulator, path: &str) -> Result<(), String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read {path}: {e}")),
+    };
+    let state: SimState =
+        serde_json::from_str(&text).map_err(|e| format!("invalid state file {path}: {e}"))?;
+    sim.import_state(&state).await;
+    println!("wechat-sim state loaded from {path}");
+    Ok(())
+}
+
+/// Written next to the target and renamed, so a crash mid-write never leaves half a file.
+async fn save_state(sim: &Simulator, path: &str) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(&sim.export_state().await)
+        .map_err(|e| format!("cannot serialize the state: {e}"))?;
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, json).map_err(|e| format!("cannot write {tmp}: {e}"))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot rename {tmp} to {path}: {e}"))
+}
+
 async fn stop_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -167,6 +193,12 @@ async fn main() -> std::process::ExitCode {
         }
     };
 
+    if let Some(path) = &args.state_file
+        && let Err(error) = load_state(&sim, path).await
+    {
+        tracing::error!(%error, "cannot load the state file");
+        return std::process::ExitCode::FAILURE;
+    }
     if let Err(error) = intercept(&sim, &args).await {
         tracing::error!(%error, "cannot start interception");
         return std::process::ExitCode::FAILURE;
@@ -195,6 +227,12 @@ async fn main() -> std::process::ExitCode {
 
     stop_signal().await;
     tracing::info!("shutting down");
+    if let Some(path) = &args.state_file {
+        match save_state(&sim, path).await {
+            Ok(()) => println!("wechat-sim state written to {path}"),
+            Err(error) => tracing::error!(%error, "cannot write the state file"),
+        }
+    }
     sim.shutdown().await;
     std::process::ExitCode::SUCCESS
 }

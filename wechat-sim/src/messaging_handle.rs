@@ -3,6 +3,7 @@
 use crate::config::{ContentRule, TemplateSpec};
 use crate::encrypted::{EncryptedData, EncryptedKind};
 use crate::server::Simulator;
+use crate::snapshot::SimState;
 use crate::state::{Message, Subscription};
 
 impl Simulator {
@@ -35,6 +36,17 @@ impl Simulator {
         self.core()
             .encrypted_data(user, kind, None, None)
             .unwrap_or_else(|e| panic!("wechat-sim: {e}"))
+    }
+
+    /// What `GET /__sim/state` exports.
+    pub async fn export_state(&self) -> SimState {
+        self.core().export_state()
+    }
+
+    /// What `PUT /__sim/state` does: replaces apps, users, sessions, rules, templates,
+    /// acceptances and messages.
+    pub async fn import_state(&self, state: &SimState) {
+        self.core().import_state(state);
     }
 
     /// Subscribe messages delivered so far, oldest first.

@@ -154,4 +154,17 @@ impl Messaging {
     pub fn clear_messages(&mut self) {
         self.messages.clear();
     }
+
+    /// Puts back exported acceptances and messages (templates and rules are set separately).
+    pub fn restore(&mut self, subscriptions: &[Subscription], messages: &[Message]) {
+        for sub in subscriptions {
+            self.grants.insert(
+                (sub.appid.clone(), sub.user.clone(), sub.template_id.clone()),
+                sub.remaining,
+            );
+        }
+        self.messages = messages.to_vec();
+        let last = messages.iter().map(|m| m.msgid).max().unwrap_or(0);
+        self.next_msgid = self.next_msgid.max(last);
+    }
 }

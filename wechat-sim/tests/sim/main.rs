@@ -13,6 +13,7 @@ mod phone;
 mod quotas;
 mod security;
 mod session;
+mod state;
 mod subscribe;
 mod tokens;
 mod wxacode;
