@@ -27,6 +27,7 @@ mod sim;
 mod snapshot;
 mod state;
 mod wechat_api;
+mod wechat_doc;
 mod wire;
 
 pub use config::{

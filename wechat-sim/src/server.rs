@@ -25,6 +25,10 @@ pub(crate) fn build_app(sim: Arc<Sim>) -> impl Endpoint + 'static {
     let control = control::service(sim.clone());
     Route::new()
         .at("/__sim/openapi.json", control.spec_endpoint())
+        .at(
+            "/__sim/wechat-openapi.json",
+            crate::wechat_doc::service().spec_endpoint(),
+        )
         .nest("/__sim/docs", control.swagger_ui())
         .nest("/__sim", control)
         .nest("/", WeChatEndpoint { sim })
