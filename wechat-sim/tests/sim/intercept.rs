@@ -254,3 +254,29 @@ fn test_ca() -> (String, String) {
         include_str!("fixtures/ca.key").to_owned(),
     )
 }
+
+#[tokio::test]
+async fn a_dropped_connection_fault_drops_the_tls_session() {
+    let (sim, proxy) = start_with_proxy().await;
+    let client = proxied_client(sim.ca_pem(), proxy);
+    sim.inject(Fault::drop_connection("/cgi-bin/token")).await;
+    let dropped = client
+        .get(token_url(&sim, "https://api.weixin.qq.com"))
+        .send()
+        .await;
+    assert!(dropped.is_err(), "{dropped:?}");
+    let entry = &sim.requests_to("/cgi-bin/token").await[0];
+    assert_eq!(
+        (entry.status, entry.fault.as_deref()),
+        (0, Some("drop_connection"))
+    );
+    let answer: Value = client
+        .get(token_url(&sim, "https://api.weixin.qq.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["expires_in"], 7200);
+}
