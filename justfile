@@ -48,3 +48,8 @@ ci:
 # PocketBase baseline: bench/pocketbase/ hooks on PocketBase 0.40.6 (BENCH_COMPARE=1 adds bai-service).
 bench-pocketbase:
     bash scripts/bench-pocketbase.sh
+
+# WeChat SDKs we did not write (Python wechatpy, Node node-easywechat), unchanged, through
+# wechat-sim's intercepting proxy; packages cached in target/sdk-cache.
+sdk-check:
+    bash scripts/sdk-check.sh

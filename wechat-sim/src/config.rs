@@ -4,6 +4,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
+use crate::intercept::CaPem;
 use crate::{DEFAULT_APPID, DEFAULT_SECRET};
 
 /// A mini-program registered with the simulator.
@@ -78,6 +79,62 @@ pub struct FixedPhoneCode {
     pub appid: Option<String>,
 }
 
+/// A content-security rule: text containing `pattern` (case-insensitive) is judged `label`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct ContentRule {
+    /// A word or phrase; matched as a case-insensitive substring.
+    pub pattern: String,
+    /// WeChat's label: 10001 ad, 20001 politics, 20002 porn, 20003 abuse, 20006 illegal,
+    /// 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other.
+    pub label: u32,
+    /// `risky` (default) or `review`.
+    #[serde(default = "risky")]
+    #[oai(default = "risky")]
+    pub suggest: String,
+}
+
+fn risky() -> String {
+    "risky".to_owned()
+}
+
+impl ContentRule {
+    pub fn new(pattern: impl Into<String>, label: u32) -> Self {
+        Self {
+            pattern: pattern.into(),
+            label,
+            suggest: risky(),
+        }
+    }
+
+    /// A rule whose matches are `review` instead of `risky`.
+    pub fn review(mut self) -> Self {
+        self.suggest = "review".to_owned();
+        self
+    }
+}
+
+/// A subscribe-message template the app has added (in the real admin console).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+pub struct TemplateSpec {
+    pub template_id: String,
+    /// The template's keywords, e.g. `thing1`, `time2`, `number3`: the keys `data` may use.
+    pub keywords: Vec<String>,
+    /// Defaults to the first app.
+    #[serde(default)]
+    #[oai(skip_serializing_if_is_none)]
+    pub appid: Option<String>,
+}
+
+impl TemplateSpec {
+    pub fn new(template_id: impl Into<String>, keywords: &[&str]) -> Self {
+        Self {
+            template_id: template_id.into(),
+            keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+            appid: None,
+        }
+    }
+}
+
 /// Quotas and rate limits. The defaults are the real ones (wechat-api.md §0); tests lower them
 /// to reach 45009/45011 in a few calls.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
@@ -101,6 +158,8 @@ pub struct Limits {
     pub phone_number_per_minute: u32,
     /// resetusersessionkey calls per app per minute before 45011.
     pub reset_session_key_per_minute: u32,
+    /// msg_sec_check calls per app per minute before 45011 (WeChat: 4000).
+    pub msg_sec_check_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -115,6 +174,7 @@ impl Default for Limits {
             force_refresh_min_interval_secs: 30,
             phone_number_per_minute: 10_000,
             reset_session_key_per_minute: 60_000,
+            msg_sec_check_per_minute: 4_000,
         }
     }
 }
@@ -132,6 +192,16 @@ pub struct SimConfig {
     /// codes work, as at real WeChat.
     pub strict: bool,
     pub limits: Limits,
+    /// Hosts the proxy and the TLS listener answer for (their certificate covers them all);
+    /// the proxy refuses every other host with 403.
+    pub intercept_hosts: Vec<String>,
+    /// msg_sec_check rules; without any, all content passes.
+    pub content_rules: Vec<ContentRule>,
+    /// Subscribe-message templates the apps have.
+    pub templates: Vec<TemplateSpec>,
+    /// The CA that signs the WeChat hosts' certificate; `None` generates one at start.
+    #[serde(skip)]
+    pub ca: Option<CaPem>,
 }
 
 impl Default for SimConfig {
@@ -143,6 +213,10 @@ impl Default for SimConfig {
             phone_codes: Vec::new(),
             strict: false,
             limits: Limits::default(),
+            intercept_hosts: crate::intercept::default_hosts(),
+            content_rules: Vec::new(),
+            templates: Vec::new(),
+            ca: None,
         }
     }
 }
@@ -192,6 +266,12 @@ impl SimConfig {
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Signs the WeChat hosts' certificate with this CA instead of a fresh one.
+    pub fn with_ca(mut self, ca: CaPem) -> Self {
+        self.ca = Some(ca);
         self
     }
 }

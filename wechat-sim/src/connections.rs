@@ -25,7 +25,7 @@ pub struct KillSwitches {
 }
 
 impl KillSwitches {
-    fn register(&self, peer: SocketAddr) -> Arc<AtomicBool> {
+    pub(crate) fn register(&self, peer: SocketAddr) -> Arc<AtomicBool> {
         let flag = Arc::new(AtomicBool::new(false));
         let mut switches = self.switches.lock().unwrap_or_else(|p| p.into_inner());
         switches.retain(|_, weak| weak.strong_count() > 0);
@@ -68,12 +68,18 @@ impl Acceptor for KillableAcceptor {
     }
 }
 
-pub struct KillableStream {
-    stream: TcpStream,
+/// A connection with a kill switch: a TCP socket, or a TLS session the intercepting proxy or
+/// the TLS listener terminated.
+pub struct KillableStream<S = TcpStream> {
+    stream: S,
     killed: Arc<AtomicBool>,
 }
 
-impl KillableStream {
+impl<S> KillableStream<S> {
+    pub(crate) fn new(stream: S, killed: Arc<AtomicBool>) -> Self {
+        Self { stream, killed }
+    }
+
     fn killed(&self) -> bool {
         self.killed.load(Ordering::SeqCst)
     }
@@ -86,7 +92,7 @@ fn aborted() -> io::Error {
     )
 }
 
-impl AsyncRead for KillableStream {
+impl<S: AsyncRead + Unpin> AsyncRead for KillableStream<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -99,7 +105,7 @@ impl AsyncRead for KillableStream {
     }
 }
 
-impl AsyncWrite for KillableStream {
+impl<S: AsyncWrite + Unpin> AsyncWrite for KillableStream<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -8,7 +8,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, Tags};
 
 use crate::config::{AppSpec, Limits, UserSpec};
+use crate::control_messaging::MessagingApi;
+use crate::control_state::StateApi;
 use crate::faults::{ActiveFault, Fault};
+use crate::intercept::InterceptApi;
 use crate::journal::JournalEntry;
 use crate::sim::{LoginCode, Sim};
 
@@ -40,30 +43,30 @@ struct Health {
 }
 
 #[derive(Object)]
-struct Done {
+pub(crate) struct Done {
     status: String,
 }
 
-fn done() -> Json<Done> {
+pub(crate) fn done() -> Json<Done> {
     Json(Done {
         status: "ok".to_owned(),
     })
 }
 
 #[derive(Object)]
-struct Problem {
+pub(crate) struct Problem {
     error: String,
 }
 
 #[derive(ApiResponse)]
-enum ControlError {
+pub(crate) enum ControlError {
     /// The request names something the simulator does not know or cannot do.
     #[oai(status = 400)]
     BadRequest(Json<Problem>),
 }
 
 impl ControlError {
-    fn new(message: impl ToString) -> Self {
+    pub(crate) fn new(message: impl ToString) -> Self {
         Self::BadRequest(Json(Problem {
             error: message.to_string(),
         }))
@@ -372,9 +375,16 @@ impl ControlApi {
     }
 }
 
-pub fn service(sim: Arc<Sim>) -> OpenApiService<ControlApi, ()> {
+type Apis = (ControlApi, InterceptApi, MessagingApi, StateApi);
+
+pub fn service(sim: Arc<Sim>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        ControlApi { sim },
+        (
+            ControlApi { sim: sim.clone() },
+            InterceptApi { sim: sim.clone() },
+            MessagingApi { sim: sim.clone() },
+            StateApi { sim },
+        ),
         "wechat-sim control API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -75,6 +75,17 @@ fn random_alnum(len: usize) -> String {
         .collect()
 }
 
+/// A msg_sec_check `trace_id`: `<hex time>-<hex random>-<hex random>` like the real ones.
+pub fn trace_id(now_ms: u64) -> String {
+    let mut rng = rand::rng();
+    format!(
+        "{:08x}-{:08x}-{:08x}",
+        now_ms / 1000,
+        rng.random::<u32>(),
+        rng.random::<u32>()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,20 +14,34 @@ mod clock;
 mod config;
 mod connections;
 mod control;
+mod control_messaging;
+mod control_state;
+mod encrypted;
 mod faults;
 mod ids;
+mod intercept;
 mod journal;
+mod messaging_handle;
 mod server;
 mod sim;
+mod snapshot;
 mod state;
 mod wechat_api;
+mod wechat_doc;
 mod wire;
 
-pub use config::{AppSpec, FixedLoginCode, FixedPhoneCode, Limits, SeedError, SimConfig, UserSpec};
+pub use config::{
+    AppSpec, ContentRule, FixedLoginCode, FixedPhoneCode, Limits, SeedError, SimConfig,
+    TemplateSpec, UserSpec,
+};
+pub use encrypted::{EncryptedData, EncryptedKind};
 pub use faults::{ActiveFault, Fault, FaultKind};
+pub use intercept::{CaError, CaPem, WECHAT_HOSTS};
 pub use journal::JournalEntry;
 pub use server::Simulator;
 pub use sim::LoginCode;
+pub use snapshot::{KnownUser, SimState};
+pub use state::{Message, Subscription};
 
 /// The appid of the app every simulator has unless configured otherwise.
 pub const DEFAULT_APPID: &str = "wx0000000000000001";

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use wechat_sim::{AppSpec, DEFAULT_SECRET, SimConfig, Simulator};
+use wechat_sim::{AppSpec, CaPem, DEFAULT_SECRET, SimConfig, SimState, Simulator};
 
 /// A fake WeChat server (api.weixin.qq.com) with a control API under /__sim.
 #[derive(Parser, Debug)]
@@ -22,6 +22,34 @@ struct Args {
     /// Disable the convenience codes (dev:, dev-phone:, err:).
     #[arg(long, env = "SIM_STRICT")]
     strict: bool,
+    /// Also run the intercepting HTTP proxy here (e.g. 127.0.0.1:8092): CONNECT to a WeChat host
+    /// is answered by the simulator under its own CA, every other host gets 403.
+    #[arg(long, env = "SIM_PROXY_ADDR")]
+    proxy_addr: Option<String>,
+    /// Also serve the WeChat API over TLS here, with a certificate for the WeChat hosts.
+    #[arg(long, env = "SIM_TLS_ADDR")]
+    tls_addr: Option<String>,
+    /// Hosts to intercept (repeatable; replaces the default list of WeChat's API hosts).
+    #[arg(
+        long = "intercept-host",
+        env = "SIM_INTERCEPT_HOSTS",
+        value_delimiter = ','
+    )]
+    intercept_hosts: Vec<String>,
+    /// PEM file of a CA certificate to sign the WeChat hosts' certificate with (with --ca-key);
+    /// without it a new CA is generated at every start.
+    #[arg(long, env = "SIM_CA_CERT", requires = "ca_key")]
+    ca_cert: Option<String>,
+    /// PEM file of the --ca-cert CA's private key.
+    #[arg(long, env = "SIM_CA_KEY", requires = "ca_cert")]
+    ca_key: Option<String>,
+    /// Write the CA certificate (PEM) here at start, for clients to trust.
+    #[arg(long, env = "SIM_CA_OUT")]
+    ca_out: Option<String>,
+    /// Keep the state (apps, users and sessions, content rules, templates, acceptances,
+    /// messages) in this JSON file: loaded at start when it exists, written at shutdown.
+    #[arg(long, env = "SIM_STATE_FILE")]
+    state_file: Option<String>,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "SIM_LOG_JSON")]
     log_json: bool,
@@ -56,7 +84,64 @@ fn config(args: &Args) -> Result<SimConfig, String> {
             .collect::<Result<_, _>>()?;
     }
     config.strict |= args.strict;
+    if !args.intercept_hosts.is_empty() {
+        config.intercept_hosts = args.intercept_hosts.clone();
+    }
+    if let (Some(cert), Some(key)) = (&args.ca_cert, &args.ca_key) {
+        let read = |path: &String| {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+        };
+        config.ca = Some(CaPem {
+            cert_pem: read(cert)?,
+            key_pem: read(key)?,
+        });
+    }
     Ok(config)
+}
+
+/// The proxy, the TLS listener and the CA file, as the flags ask.
+async fn intercept(sim: &Simulator, args: &Args) -> Result<(), String> {
+    if let Some(path) = &args.ca_out {
+        std::fs::write(path, sim.ca_pem()).map_err(|e| format!("cannot write {path}: {e}"))?;
+        println!("wechat-sim CA certificate written to {path}");
+    }
+    if let Some(addr) = &args.proxy_addr {
+        let local = sim
+            .start_proxy(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        println!("wechat-sim proxy on http://{local}  (HTTPS_PROXY=http://{local})");
+    }
+    if let Some(addr) = &args.tls_addr {
+        let local = sim
+            .start_tls(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        println!("wechat-sim TLS listener on https://{local}");
+    }
+    Ok(())
+}
+
+async fn load_state(sim: &Simulator, path: &str) -> Result<(), String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read {path}: {e}")),
+    };
+    let state: SimState =
+        serde_json::from_str(&text).map_err(|e| format!("invalid state file {path}: {e}"))?;
+    sim.import_state(&state).await;
+    println!("wechat-sim state loaded from {path}");
+    Ok(())
+}
+
+/// Written next to the target and renamed, so a crash mid-write never leaves half a file.
+async fn save_state(sim: &Simulator, path: &str) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(&sim.export_state().await)
+        .map_err(|e| format!("cannot serialize the state: {e}"))?;
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, json).map_err(|e| format!("cannot write {tmp}: {e}"))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot rename {tmp} to {path}: {e}"))
 }
 
 async fn stop_signal() {
@@ -108,6 +193,16 @@ async fn main() -> std::process::ExitCode {
         }
     };
 
+    if let Some(path) = &args.state_file
+        && let Err(error) = load_state(&sim, path).await
+    {
+        tracing::error!(%error, "cannot load the state file");
+        return std::process::ExitCode::FAILURE;
+    }
+    if let Err(error) = intercept(&sim, &args).await {
+        tracing::error!(%error, "cannot start interception");
+        return std::process::ExitCode::FAILURE;
+    }
     let base = sim.base_url();
     println!("wechat-sim listening on {base}");
     for app in &sim.config().apps {
@@ -132,6 +227,12 @@ async fn main() -> std::process::ExitCode {
 
     stop_signal().await;
     tracing::info!("shutting down");
+    if let Some(path) = &args.state_file {
+        match save_state(&sim, path).await {
+            Ok(()) => println!("wechat-sim state written to {path}"),
+            Err(error) => tracing::error!(%error, "cannot write the state file"),
+        }
+    }
     sim.shutdown().await;
     std::process::ExitCode::SUCCESS
 }

@@ -4,14 +4,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::TcpAcceptor;
+use std::sync::Mutex;
+
+use poem::listener::{Acceptor, TcpAcceptor};
 use poem::{Endpoint, EndpointExt, Route, Server};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppSpec, SimConfig};
 use crate::connections::KillableAcceptor;
 use crate::faults::{ActiveFault, Fault};
+use crate::intercept::{Authority, ProxyEndpoint, TlsTerminator};
 use crate::journal::JournalEntry;
 use crate::sim::{LoginCode, Sim};
 use crate::wechat_api::WeChatEndpoint;
@@ -22,18 +25,45 @@ pub(crate) fn build_app(sim: Arc<Sim>) -> impl Endpoint + 'static {
     let control = control::service(sim.clone());
     Route::new()
         .at("/__sim/openapi.json", control.spec_endpoint())
+        .at(
+            "/__sim/wechat-openapi.json",
+            crate::wechat_doc::service().spec_endpoint(),
+        )
         .nest("/__sim/docs", control.swagger_ui())
         .nest("/__sim", control)
         .nest("/", WeChatEndpoint { sim })
         .map_to_response()
 }
 
-/// A running simulator. Dropping it (or calling [`Simulator::shutdown`]) stops the server.
+/// A running simulator. Dropping it (or calling [`Simulator::shutdown`]) stops the server and
+/// any proxy or TLS listener started on it.
 pub struct Simulator {
     sim: Arc<Sim>,
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    hosts: Arc<Vec<String>>,
+    tls: TlsTerminator,
+    stop: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Runs a poem server on `acceptor` until `stop` flips.
+fn spawn_server<A: Acceptor + 'static>(
+    acceptor: A,
+    app: impl Endpoint + 'static,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.changed().await;
+        };
+        // A short grace period: open keep-alive connections must not hold a test hostage.
+        let result = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(app, stopped, Some(Duration::from_secs(1)))
+            .await;
+        if let Err(error) = result {
+            tracing::error!(%error, "wechat-sim server failed");
+        }
+    })
 }
 
 impl Simulator {
@@ -42,47 +72,89 @@ impl Simulator {
         Self::start_with(SimConfig::default()).await
     }
 
-    /// Starts on `127.0.0.1:0`. Panics only if it cannot bind.
+    /// Starts on `127.0.0.1:0`. Panics only if it cannot bind (or the configured CA is
+    /// invalid).
     pub async fn start_with(config: SimConfig) -> Simulator {
         Self::bind("127.0.0.1:0", config)
             .await
-            .expect("wechat-sim: cannot bind 127.0.0.1:0")
+            .expect("wechat-sim: cannot start on 127.0.0.1:0")
     }
 
-    /// Starts on a fixed address (port 0 picks a free one).
+    /// Starts on a fixed address (port 0 picks a free one). An invalid `config.ca` is an
+    /// `InvalidInput` error.
     pub async fn bind(addr: &str, mut config: SimConfig) -> std::io::Result<Simulator> {
         if config.apps.is_empty() {
             config
                 .apps
                 .push(AppSpec::new(DEFAULT_APPID, DEFAULT_SECRET));
         }
+        let authority = Authority::new(config.ca.as_ref(), &config.intercept_hosts)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let sim = Arc::new(Sim::new(config));
+        let hosts = Arc::new(config.intercept_hosts.clone());
+        let sim = Arc::new(Sim::new(config, authority.cert_pem));
         let acceptor = KillableAcceptor {
             inner: TcpAcceptor::from_tokio(listener)?,
             switches: sim.connections.clone(),
         };
-        let app = build_app(sim.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let stopped = async {
-                let _ = rx.await;
-            };
-            // A short grace period: open keep-alive connections must not hold a test hostage.
-            let result = Server::new_with_acceptor(acceptor)
-                .run_with_graceful_shutdown(app, stopped, Some(Duration::from_secs(1)))
-                .await;
-            if let Err(error) = result {
-                tracing::error!(%error, "wechat-sim server failed");
-            }
-        });
+        let (stop, stopped) = watch::channel(false);
+        let (tls, tls_acceptor) = TlsTerminator::new(authority.tls, sim.connections.clone());
+        let tasks = vec![
+            spawn_server(acceptor, build_app(sim.clone()), stopped.clone()),
+            spawn_server(tls_acceptor, build_app(sim.clone()), stopped),
+        ];
         Ok(Simulator {
             sim,
             addr,
-            shutdown: Some(tx),
-            task: Some(task),
+            hosts,
+            tls,
+            stop,
+            tasks: Mutex::new(tasks),
         })
+    }
+
+    /// Starts the intercepting HTTP proxy on `addr` (port 0 picks a free one) and returns its
+    /// address: point `HTTPS_PROXY` (or a client's proxy setting) at `http://` + it and trust
+    /// [`Simulator::ca_pem`].
+    pub async fn start_proxy(&self, addr: &str) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let acceptor = KillableAcceptor {
+            inner: TcpAcceptor::from_tokio(listener)?,
+            switches: self.sim.connections.clone(),
+        };
+        let proxy = ProxyEndpoint {
+            hosts: self.hosts.clone(),
+            inner: build_app(self.sim.clone()),
+            tls: self.tls.clone(),
+        };
+        let task = spawn_server(acceptor, proxy, self.stop.subscribe());
+        self.tasks().push(task);
+        Ok(local)
+    }
+
+    /// Starts a TLS listener on `addr` serving the same API with the WeChat hosts'
+    /// certificate (for setups that resolve `api.weixin.qq.com` to this machine).
+    pub async fn start_tls(&self, addr: &str) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let task = tokio::spawn(self.tls.clone().serve(listener, self.stop.subscribe()));
+        self.tasks().push(task);
+        Ok(local)
+    }
+
+    /// The CA certificate (PEM) clients must trust to use the proxy or the TLS listener.
+    pub fn ca_pem(&self) -> &str {
+        &self.sim.ca_pem
+    }
+
+    pub(crate) fn core(&self) -> &Sim {
+        &self.sim
+    }
+
+    fn tasks(&self) -> std::sync::MutexGuard<'_, Vec<JoinHandle<()>>> {
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash. A wildcard bind is reported as loopback so
@@ -202,12 +274,11 @@ impl Simulator {
         ids::openid(appid, user)
     }
 
-    /// Stops the server and waits for it to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
+    /// Stops the servers and waits for them to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut *self.tasks());
+        for task in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
     }
@@ -215,12 +286,10 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        // Drop cannot wait; aborting makes sure the port is released even if the graceful
+        let _ = self.stop.send(true);
+        // Drop cannot wait; aborting makes sure the ports are released even if the graceful
         // path never gets to run (e.g. the runtime is shutting down).
-        if let Some(task) = self.task.take() {
+        for task in self.tasks().drain(..) {
             task.abort();
         }
     }

@@ -7,11 +7,11 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::config::SimConfig;
+use crate::config::{ContentRule, SimConfig, TemplateSpec};
 use crate::connections::KillSwitches;
 use crate::faults::FaultSet;
 use crate::journal::Journal;
-use crate::state::State;
+use crate::state::{State, Subscription};
 
 /// A login code minted through the `wx.login` side channel, with the identity it logs in as.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
@@ -28,12 +28,20 @@ pub struct LoginCode {
 pub enum ControlError {
     #[error("unknown appid {0}")]
     UnknownApp(String),
+    #[error("unknown template_id {0} (add it with POST /__sim/templates)")]
+    UnknownTemplate(String),
+    #[error("user {0} has no session key yet: log in first (code2session)")]
+    NoSession(String),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
 }
 
 pub struct Sim {
     pub config: SimConfig,
     pub clock: Clock,
     pub connections: Arc<KillSwitches>,
+    /// The CA certificate (PEM) behind the proxy's and TLS listener's certificate.
+    pub ca_pem: String,
     state: Mutex<State>,
     faults: Mutex<FaultSet>,
     journal: Mutex<Journal>,
@@ -48,8 +56,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Sim {
-    pub fn new(config: SimConfig) -> Self {
+    pub fn new(config: SimConfig, ca_pem: String) -> Self {
         Self {
+            ca_pem,
             state: Mutex::new(State::new(&config)),
             config,
             clock: Clock::default(),
@@ -112,6 +121,51 @@ impl Sim {
         Ok(state
             .codes
             .mint_phone(&appid, user, phone, country_code.unwrap_or("86"), now))
+    }
+
+    /// Records that `user` accepted `template_id` `times` times (`wx.requestSubscribeMessage`).
+    pub fn grant_subscription(
+        &self,
+        user: &str,
+        template_id: &str,
+        appid: Option<&str>,
+        times: u32,
+    ) -> Result<Subscription, ControlError> {
+        let mut state = self.state();
+        let appid = self.resolve_app(&state, appid)?;
+        if state.messaging.keywords(&appid, template_id).is_none() {
+            return Err(ControlError::UnknownTemplate(template_id.to_owned()));
+        }
+        // The send call finds the user again by openid.
+        state.directory.identity(&appid, user);
+        let remaining = state.messaging.grant(&appid, user, template_id, times);
+        Ok(Subscription {
+            user: user.to_owned(),
+            template_id: template_id.to_owned(),
+            appid,
+            remaining,
+        })
+    }
+
+    pub fn add_template(&self, template: &TemplateSpec) -> Result<TemplateSpec, ControlError> {
+        if template.template_id.is_empty() {
+            return Err(ControlError::Empty("template_id"));
+        }
+        let mut state = self.state();
+        let appid = self.resolve_app(&state, template.appid.as_deref())?;
+        state.messaging.add_template(template, &appid);
+        Ok(TemplateSpec {
+            appid: Some(appid),
+            ..template.clone()
+        })
+    }
+
+    pub fn add_content_rule(&self, rule: ContentRule) -> Result<(), ControlError> {
+        if rule.pattern.is_empty() {
+            return Err(ControlError::Empty("pattern"));
+        }
+        self.state().messaging.rules.push(rule);
+        Ok(())
     }
 
     fn resolve_app(&self, state: &State, appid: Option<&str>) -> Result<String, ControlError> {

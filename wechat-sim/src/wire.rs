@@ -24,27 +24,38 @@ pub fn errmsg(errcode: i64) -> &'static str {
         40029 => "invalid code",
         40066 => "invalid url",
         40097 => "invalid args",
+        40037 => "invalid template_id",
         40125 => "invalid appsecret",
+        40129 => "invalid scene",
         40163 => "code been used",
+        40159 => "invalid length for path, or the data is not json string",
         40164 => "invalid ip, not in whitelist",
+        40169 => "invalid length for scene, or the data is not json string",
         40226 => "code blocked",
         41001 => "access_token missing",
         41002 => "appid missing",
         41004 => "appsecret missing",
         41008 => "missing code",
         41009 => "missing openid",
+        41030 => "invalid page",
         42001 => "access_token expired",
         43002 => "require POST method",
+        43101 => "user refuse to accept the msg",
         44002 => "empty post data",
+        44004 => "empty content",
         45009 => "reach max api daily quota limit",
         45011 => "api minute-quota reach limit, must slower, retry next minute",
+        45029 => "qrcode count out of limit",
         47001 => "data format error",
+        47003 => "argument invalid!",
         48001 => "api unauthorized",
         50002 => "user limited",
         50004 => "user not allow to use accesstoken, maybe for punishment",
+        61010 => "code is expired",
         87007 => "session_key is not existed or expired",
         87008 => "invalid sig_method",
         87009 => "invalid signature",
+        87014 => "risky content",
         _ => "unknown error",
     }
 }
@@ -63,6 +74,8 @@ pub struct Reply {
     pub body: String,
     /// The errcode the body carries (None on success without errcode, Some(0) for `ok`).
     pub errcode: Option<i64>,
+    /// A binary answer (an image) sent instead of `body`.
+    pub bytes: Option<Vec<u8>>,
 }
 
 impl Reply {
@@ -72,6 +85,17 @@ impl Reply {
             content_type: content_type.to_owned(),
             body: serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned()),
             errcode: None,
+            bytes: None,
+        }
+    }
+
+    pub fn binary(bytes: Vec<u8>, content_type: &str) -> Self {
+        Self {
+            status: StatusCode::OK,
+            content_type: content_type.to_owned(),
+            body: String::new(),
+            errcode: None,
+            bytes: Some(bytes),
         }
     }
 

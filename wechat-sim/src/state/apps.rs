@@ -106,4 +106,33 @@ impl Directory {
             .get(&(appid.to_owned(), user.to_owned()))
             .map(String::as_str)
     }
+
+    /// (appid, user) of everyone who has an openid so far, sorted.
+    pub fn known(&self) -> Vec<(String, String)> {
+        let mut known: Vec<_> = self
+            .by_openid
+            .iter()
+            .map(|((appid, _), user)| (appid.clone(), user.clone()))
+            .collect();
+        known.sort();
+        known
+    }
+
+    /// (appid, user, session_key) of every current session, sorted.
+    pub fn sessions(&self) -> Vec<(String, String, String)> {
+        let mut sessions: Vec<_> = self
+            .sessions
+            .iter()
+            .map(|((appid, user), key)| (appid.clone(), user.clone(), key.clone()))
+            .collect();
+        sessions.sort();
+        sessions
+    }
+
+    /// Puts back a session from an exported state.
+    pub fn restore_session(&mut self, appid: &str, user: &str, session_key: &str) {
+        self.identity(appid, user);
+        self.sessions
+            .insert((appid.to_owned(), user.to_owned()), session_key.to_owned());
+    }
 }

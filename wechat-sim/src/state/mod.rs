@@ -3,11 +3,13 @@
 
 mod apps;
 mod codes;
+mod messaging;
 mod quotas;
 mod tokens;
 
 pub use apps::Directory;
 pub use codes::Codes;
+pub use messaging::{Message, Messaging, Subscription};
 pub use quotas::{Quotas, Window};
 pub use tokens::Tokens;
 
@@ -22,13 +24,20 @@ pub struct State {
     pub codes: Codes,
     pub tokens: Tokens,
     pub quotas: Quotas,
+    pub messaging: Messaging,
 }
 
 impl State {
     pub fn new(config: &SimConfig) -> Self {
         let directory = Directory::new(config);
         let codes = Codes::new(config, directory.first_appid());
+        let messaging = Messaging::new(
+            &config.content_rules,
+            &config.templates,
+            &directory.first_appid(),
+        );
         Self {
+            messaging,
             directory,
             codes,
             tokens: Tokens::default(),

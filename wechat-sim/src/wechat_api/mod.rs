@@ -5,8 +5,11 @@
 mod login;
 mod phone;
 mod respond;
+mod security;
 mod session;
+mod subscribe;
 mod token;
+mod wxacode;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -100,6 +103,11 @@ fn route(path: &str) -> (Option<Handler>, &'static str) {
         "/wxa/business/getuserphonenumber" => (Some(phone::get_phone_number), wire::JSON_UTF8),
         "/wxa/checksession" => (Some(session::check), wire::JSON_UTF8),
         "/wxa/resetusersessionkey" => (Some(session::reset), wire::JSON_UTF8),
+        "/wxa/msg_sec_check" => (Some(security::msg_sec_check), wire::JSON_UTF8),
+        "/wxa/getwxacodeunlimit" => (Some(wxacode::unlimited), wire::JSON_UTF8),
+        "/wxa/getwxacode" => (Some(wxacode::wxacode), wire::JSON_UTF8),
+        "/cgi-bin/wxaapp/createwxaqrcode" => (Some(wxacode::qrcode), wire::JSON_ENCODING_UTF8),
+        "/cgi-bin/message/subscribe/send" => (Some(subscribe::send), wire::JSON_ENCODING_UTF8),
         _ => (None, wire::JSON_UTF8),
     }
 }

@@ -37,6 +37,7 @@ pub fn http_status_page(status: u16) -> Reply {
             "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
         ),
         errcode: None,
+        bytes: None,
     }
 }
 
@@ -44,6 +45,23 @@ pub fn into_response(reply: Option<Reply>, fault: Option<&Fault>) -> Response {
     let Some(mut reply) = reply else {
         return dropped_connection();
     };
+    if let Some(mut bytes) = reply.bytes.take() {
+        match fault.map(|f| f.kind) {
+            Some(FaultKind::Truncated) => bytes.truncate(bytes.len() / 2),
+            // A PNG without its signature: still bytes, no longer an image.
+            Some(FaultKind::Malformed) => bytes.iter_mut().take(8).for_each(|b| *b = 0),
+            Some(FaultKind::ContentType) => {
+                if let Some(ct) = fault.and_then(|f| f.content_type.clone()) {
+                    reply.content_type = ct;
+                }
+            }
+            _ => {}
+        }
+        return Response::builder()
+            .status(reply.status)
+            .header(header::CONTENT_TYPE, reply.content_type)
+            .body(bytes);
+    }
     match fault.map(|f| f.kind) {
         // Removing the quotes keeps the body recognisable to a human but not parseable.
         Some(FaultKind::Malformed) => reply.body = reply.body.replace('"', ""),

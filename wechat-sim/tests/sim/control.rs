@@ -41,6 +41,20 @@ async fn health_openapi_and_docs_are_served() {
 }
 
 #[tokio::test]
+async fn wechat_api_openapi_document() {
+    let wx = Wx::start().await;
+    let spec = wx
+        .control(Method::GET, "/wechat-openapi.json", None)
+        .await
+        .json();
+    assert_eq!(spec["servers"][0]["url"], "/");
+    let paths: Vec<_> = spec["paths"].as_object().unwrap().keys().cloned().collect();
+    insta::assert_debug_snapshot!("wechat_api_paths", paths);
+    let png = &spec["paths"]["/wxa/getwxacodeunlimit"]["post"]["responses"]["200"]["content"];
+    assert!(png.get("image/png").is_some(), "{png}");
+}
+
+#[tokio::test]
 async fn reset_returns_to_the_start_state() {
     let wx = Wx::start().await;
     let code = wx.sim.login_code("alice").await.code;

@@ -4,10 +4,16 @@ mod helpers;
 
 mod control;
 mod convenience;
+mod encrypted;
 mod faults;
+mod intercept;
 mod journal;
 mod login;
 mod phone;
 mod quotas;
+mod security;
 mod session;
+mod state;
+mod subscribe;
 mod tokens;
+mod wxacode;
