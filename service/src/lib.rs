@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli_error;
 pub mod config;
 pub mod connections;
+pub mod dev_sim;
 mod idle;
 pub mod startup;
 pub mod state;

@@ -7,15 +7,15 @@ use std::time::Duration;
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
-use wechat_sim::{SimConfig, Simulator};
 
 use crate::api::api_service;
 use crate::api::edge::{Edge, header_timeout_response};
 use crate::api::framework::AllowIndex;
 use crate::api::rate_limit::ClientLimit;
 use crate::auth::{Tokens, generate_secret};
-use crate::config::{DEFAULT_WECHAT_API_BASE, Secret, Settings};
+use crate::config::{DEFAULT_WECHAT_API_BASE, Settings};
 use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
+use crate::dev_sim::{self, DevSimulator};
 use crate::idle::ConnLimits;
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
@@ -35,7 +35,7 @@ pub struct Application {
     /// The SQLite file's absolute path or PostgreSQL's `host:port/database`, for the banner.
     database_location: String,
     /// The in-process simulator of zero-config development; lives as long as the app.
-    simulator: Option<Simulator>,
+    simulator: Option<DevSimulator>,
 }
 
 impl Application {
@@ -124,10 +124,6 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
-    }
-
-    pub fn simulator(&self) -> Option<&Simulator> {
-        self.simulator.as_ref()
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
@@ -258,11 +254,11 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
         .with(Edge::new(state, allow, limits.request_timeout))
 }
 
-/// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without, but with a
-/// base URL: an external wechat-sim with its default app. With neither: an in-process one.
+/// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without: the
+/// development stand-in (`dev_sim`).
 async fn resolve_wechat(
     settings: &Settings,
-) -> anyhow::Result<(WechatCredentials, Option<Simulator>)> {
+) -> anyhow::Result<(WechatCredentials, Option<DevSimulator>)> {
     if let (Some(appid), Some(secret)) = (&settings.wechat_appid, &settings.wechat_secret) {
         let api_base = settings
             .wechat_api_base
@@ -277,31 +273,7 @@ async fn resolve_wechat(
             None,
         ));
     }
-    let sim_defaults = SimConfig::default();
-    if let Some(api_base) = &settings.wechat_api_base {
-        return Ok((
-            WechatCredentials {
-                api_base: api_base.clone(),
-                appid: wechat_sim::DEFAULT_APPID.to_owned(),
-                secret: Secret::new(wechat_sim::DEFAULT_SECRET),
-            },
-            None,
-        ));
-    }
-    let simulator = Simulator::bind(&settings.dev_sim_addr, sim_defaults)
-        .await
-        .with_context(|| {
-            format!(
-                "starting the in-process wechat-sim on {}",
-                settings.dev_sim_addr
-            )
-        })?;
-    let credentials = WechatCredentials {
-        api_base: simulator.base_url(),
-        appid: simulator.appid().to_owned(),
-        secret: Secret::new(simulator.secret()),
-    };
-    Ok((credentials, Some(simulator)))
+    dev_sim::resolve(settings).await
 }
 
 /// Keeps `request_guards` bounded without a request ever waiting on it.
