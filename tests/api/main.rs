@@ -9,6 +9,7 @@ mod pg_fixture;
 mod profile;
 mod refresh;
 mod scale_out;
+mod snapshot_contract;
 mod spec;
 mod system;
 mod tokens;

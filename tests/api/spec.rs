@@ -114,13 +114,45 @@ fn every_seed_path_method_status_and_field_exists_in_the_generated_spec() {
 #[test]
 fn nullable_fields_of_the_seed_are_nullable_in_the_generated_spec() {
     let ours = generated();
-    let build_time = &ours["components"]["schemas"]["HelloWorldData"]["properties"]["build_time"];
+    let schemas = &ours["components"]["schemas"];
+    let build_time = &schemas["HelloWorldData"]["properties"]["build_time"];
     assert_eq!(build_time["nullable"], true, "{build_time}");
-    let company = &ours["components"]["schemas"]["UserInfo"]["properties"]["company"];
-    assert!(
-        company.to_string().contains("\"nullable\":true"),
-        "{company}"
+    assert_eq!(build_time["type"], "string", "{build_time}");
+    // As in the seed: the field refers to a component that is itself a nullable object.
+    let company = &schemas["UserInfo"]["properties"]["company"];
+    assert_eq!(
+        company,
+        &serde_json::json!({"$ref": "#/components/schemas/CompanyInfo"})
     );
+    assert_eq!(schemas["CompanyInfo"]["nullable"], true);
+    assert_eq!(schemas["CompanyInfo"]["type"], "object");
+}
+
+/// OpenAPI 3.0.3: `nullable` only has an effect beside a `type`; without one strict validators
+/// (and redocly's `nullable-type-sibling`) read the schema as never null.
+#[test]
+fn every_nullable_schema_has_a_type() {
+    fn walk(value: &Value, at: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if map.get("nullable") == Some(&Value::Bool(true)) && !map.contains_key("type") {
+                    out.push(at.to_owned());
+                }
+                for (k, v) in map {
+                    walk(v, &format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&generated(), "#", &mut found);
+    assert!(found.is_empty(), "nullable without type: {found:?}");
 }
 
 #[test]

@@ -110,24 +110,24 @@ macro_rules! error_responses {
                 $(#[doc = $doc])*
                 #[oai(status = $status)]
                 $variant(
-                    poem_openapi::payload::Json<$crate::api::envelope::ErrorBody>,
+                    $crate::api::payload::Json<$crate::api::envelope::ErrorBody>,
                     /// Seconds to wait before retrying (429, 503).
                     #[oai(header = "Retry-After")] Option<u64>,
                 ),
             )*
             /// 服务器内部错误
             #[oai(status = 500)]
-            Internal(poem_openapi::payload::Json<$crate::api::envelope::ErrorBody>),
+            Internal($crate::api::payload::Json<$crate::api::envelope::ErrorBody>),
         }
 
         impl From<$crate::api::envelope::ApiError> for $name {
             fn from(err: $crate::api::envelope::ApiError) -> Self {
                 match err.status.as_u16() {
-                    $( $status => Self::$variant(poem_openapi::payload::Json(err.body), err.retry_after), )*
-                    500 => Self::Internal(poem_openapi::payload::Json(err.body)),
+                    $( $status => Self::$variant($crate::api::payload::Json(err.body), err.retry_after), )*
+                    500 => Self::Internal($crate::api::payload::Json(err.body)),
                     other => {
                         tracing::error!(status = other, msg = %err.body.msg, "a route answered a status it does not declare");
-                        Self::Internal(poem_openapi::payload::Json($crate::api::envelope::ApiError::internal().body))
+                        Self::Internal($crate::api::payload::Json($crate::api::envelope::ApiError::internal().body))
                     }
                 }
             }

@@ -6,6 +6,7 @@ pub mod envelope;
 mod errors;
 mod fields;
 pub mod framework;
+pub mod payload;
 mod security;
 mod system;
 pub mod types;

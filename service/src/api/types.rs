@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 
 use super::fields::{Code, HttpUrl, TextField};
+use super::payload::Nullable;
 use crate::auth::AUTH_COLLECTION_ID;
 use crate::store::CompanyRecord;
 use crate::users::{
@@ -85,7 +86,7 @@ pub enum UsersType {
     Registered,
 }
 
-/// 公司信息 (`tbl_company` row)
+/// 公司信息 (`tbl_company` row), `null` when the user belongs to no company
 #[derive(Debug, Clone, Object)]
 pub struct CompanyInfo {
     pub company_id: String,
@@ -122,8 +123,7 @@ pub struct UserInfo {
     pub openid: String,
     /// Empty when the user belongs to no company
     pub company_id: String,
-    #[oai(nullable)]
-    pub company: Option<CompanyInfo>,
+    pub company: Nullable<CompanyInfo>,
     /// `2006-01-02 15:04:05.000Z`
     pub created: String,
     pub updated: String,
@@ -146,7 +146,7 @@ impl From<User> for UserInfo {
             users_picture: r.users_picture,
             openid: r.openid,
             company_id: r.company_id.unwrap_or_default(),
-            company: user.company.map(CompanyInfo::from),
+            company: Nullable(user.company.map(CompanyInfo::from)),
             created: r.created,
             updated: r.updated,
         }

@@ -1,8 +1,8 @@
 //! `微信认证` routes: login, profile and refresh-token.
 
+use super::payload::Json;
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::payload::Json;
 
 use super::ApiTags;
 use super::envelope::error_responses;
