@@ -171,3 +171,80 @@ fn the_security_scheme_is_bearer_auth_and_every_operation_has_an_id() {
         }
     }
 }
+
+/// Every media type key the seed declares for a request or response body, at the same place in
+/// `ours`: `application/json` stays `application/json` (client generators key on it).
+fn media_type_problems(seed: &Value, ours: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut compare = |at: String, seed_content: &Value, our_content: &Value| {
+        for key in seed_content
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
+            if our_content.get(key).is_none() {
+                let ours: Vec<_> = our_content
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k)
+                    .collect();
+                problems.push(format!("{at}: seed {key:?}, ours {ours:?}"));
+            }
+        }
+    };
+    for (path, item) in seed["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let our_op = &ours["paths"][path][method];
+            compare(
+                format!("{method} {path} request"),
+                &operation["requestBody"]["content"],
+                &our_op["requestBody"]["content"],
+            );
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                compare(
+                    format!("{method} {path} {status}"),
+                    &response["content"],
+                    &our_op["responses"][status]["content"],
+                );
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_seed_media_type_appears_unchanged() {
+    let (seed, ours) = (seed(), generated());
+    let problems = media_type_problems(&seed, &ours);
+    assert!(
+        problems.is_empty(),
+        "media types differ:\n{}",
+        problems.join("\n")
+    );
+    // Our own bodies use the seed's key too, not poem-openapi's `application/json; charset=utf-8`.
+    let text = serde_json::to_string(&ours).unwrap();
+    assert!(
+        !text.contains("charset"),
+        "a media type key with parameters"
+    );
+}
+
+#[test]
+fn a_changed_media_type_is_caught() {
+    let seed = seed();
+    let mut ours = generated();
+    let content = ours["paths"]["/api/wechat/refresh-token"]["post"]["responses"]["200"]["content"]
+        .as_object_mut()
+        .unwrap();
+    let schema = content.remove("application/json").unwrap();
+    content.insert("application/json; charset=utf-8".into(), schema);
+    assert_eq!(
+        media_type_problems(&seed, &ours),
+        vec![
+            "post /api/wechat/refresh-token 200: seed \"application/json\", ours [\"application/json; charset=utf-8\"]"
+                .to_owned()
+        ]
+    );
+}

@@ -39,7 +39,7 @@ impl<T> DerefMut for Json<T> {
 }
 
 impl<T: Type> Payload for Json<T> {
-    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+    const CONTENT_TYPE: &'static str = "application/json";
 
     fn check_content_type(content_type: &str) -> bool {
         <Inner<T> as Payload>::check_content_type(content_type)
