@@ -173,6 +173,12 @@ pub struct AuthRecord {
     pub users_picture: String,
     #[oai(rename = "company_id")]
     pub company_id: String,
+    /// PocketBase's auth field; `""`: users sign in with WeChat, never with an email
+    pub email: String,
+    /// PocketBase's auth field; always `false`
+    pub email_visibility: bool,
+    /// PocketBase's auth field; always `false` (no email to verify)
+    pub verified: bool,
     pub created: String,
     pub updated: String,
 }
@@ -190,6 +196,9 @@ impl From<&UserInfo> for AuthRecord {
             users_phone: u.users_phone.clone(),
             users_picture: u.users_picture.clone(),
             company_id: u.company_id.clone(),
+            email: String::new(),
+            email_visibility: false,
+            verified: false,
             created: u.created.clone(),
             updated: u.updated.clone(),
         }
