@@ -86,6 +86,10 @@ pub struct Settings {
     /// A connection with no traffic for this long is closed.
     #[arg(long, env = "BAI_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
     pub idle_timeout_secs: u64,
+
+    /// Origins browsers may call from: `*` (any, as PocketBase) or a comma-separated list.
+    #[arg(long, env = "BAI_CORS_ORIGINS", default_value = "*")]
+    pub cors_origins: String,
 }
 
 impl Settings {
@@ -108,6 +112,7 @@ impl Settings {
             guard_ttl_secs: DEFAULT_GUARD_TTL_SECS,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
+            cors_origins: "*".into(),
         }
     }
 

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use bai_service::config::Settings;
 use bai_service::store::{Db, DbOptions};
-use bai_service::{Application, api_service, telemetry, users};
+use bai_service::{Application, telemetry, users};
 
 #[derive(Parser)]
 #[command(
@@ -47,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Spec => {
-            print!("{}", api_service().spec_yaml());
+            print!("{}", bai_service::api::document::committed_yaml());
             Ok(())
         }
         Command::Serve => {

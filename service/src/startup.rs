@@ -10,6 +10,7 @@ use poem::{Endpoint, EndpointExt, Response, Route, Server};
 use wechat_sim::{SimConfig, Simulator};
 
 use crate::api::api_service;
+use crate::api::cors::{CorsOrigins, with_cors};
 use crate::api::edge::Edge;
 use crate::api::framework::AllowIndex;
 use crate::auth::{Tokens, generate_secret};
@@ -39,6 +40,7 @@ impl Application {
     /// when no credentials are configured), and binds the listener (`:0` picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
+        let cors = CorsOrigins::parse(&settings.cors_origins).map_err(anyhow::Error::msg)?;
         let db = Db::connect(&DbOptions {
             url: settings.database_url.clone(),
             max_connections: settings.db_max_connections,
@@ -77,6 +79,7 @@ impl Application {
         let limits = ServerLimits {
             request_timeout: Duration::from_millis(settings.request_timeout_ms),
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
+            cors,
         };
         Ok(Self {
             acceptor,
@@ -109,7 +112,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_guards_forever(self.state.clone()));
-        let app = build_app(self.state.clone(), self.limits);
+        let app = build_app(self.state.clone(), self.limits.clone());
         let acceptor = IdleTimeout::new(self.acceptor, self.limits.idle_timeout);
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
@@ -151,10 +154,12 @@ impl Application {
 }
 
 /// Bounds on what one client may take of the server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerLimits {
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
+    /// `BAI_CORS_ORIGINS`
+    pub cors: CorsOrigins,
 }
 
 /// The route tree with every middleware: the one endpoint `main` and the tests serve.
@@ -168,15 +173,17 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
             ("/openapi.yaml", "GET"),
         ],
     );
-    let docs = api.swagger_ui();
-    let spec_json = api.spec_endpoint();
-    let spec_yaml = api.spec_endpoint_yaml();
-    Route::new()
+    let (spec_json, spec_yaml, docs) = crate::api::document::endpoints();
+    let routes = Route::new()
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
         .nest("/docs", docs)
-        .nest("/", api)
-        .with(Edge::new(state, allow, limits.request_timeout))
+        .nest("/", api);
+    with_cors(routes, limits.cors, allow.clone()).with(Edge::new(
+        state,
+        allow,
+        limits.request_timeout,
+    ))
 }
 
 /// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without, but with a

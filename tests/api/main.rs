@@ -2,6 +2,7 @@
 
 mod backends;
 mod config;
+mod cors;
 mod errors;
 mod helpers;
 mod login;

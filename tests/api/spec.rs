@@ -7,11 +7,11 @@ use serde_json::Value;
 fn generated_spec_matches_the_committed_file() {
     // `UPDATE_EXPECT=1 cargo test -p e2e generated_spec` rewrites spec/openapi.yaml.
     expect_test::expect_file!["../../spec/openapi.yaml"]
-        .assert_eq(&bai_service::api_service().spec_yaml());
+        .assert_eq(&bai_service::api::document::committed_yaml());
 }
 
 fn generated() -> Value {
-    serde_json::from_str(&bai_service::api_service().spec()).unwrap()
+    serde_json::from_str(&bai_service::api::document::committed_json()).unwrap()
 }
 
 fn seed() -> Value {
@@ -153,6 +153,33 @@ fn every_nullable_schema_has_a_type() {
     let mut found = Vec::new();
     walk(&generated(), "#", &mut found);
     assert!(found.is_empty(), "nullable without type: {found:?}");
+}
+
+/// Every operation says who may call it: the bearer token, or `security: []` for the public
+/// ones (redocly's `security-defined`).
+#[test]
+fn every_operation_declares_its_security() {
+    let ours = generated();
+    let mut public = Vec::new();
+    for (path, item) in ours["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            match &op["security"] {
+                Value::Array(list) if list.is_empty() => public.push(format!("{method} {path}")),
+                Value::Array(_) => {}
+                other => panic!("{method} {path}: security is {other}"),
+            }
+        }
+    }
+    public.sort();
+    assert_eq!(
+        public,
+        [
+            "get /api/system/health",
+            "post /api/system/health",
+            "post /api/system/test-helloworld",
+            "post /api/wechat/login",
+        ]
+    );
 }
 
 #[test]

@@ -87,6 +87,7 @@ pub mod msg {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "请求体必须为 application/json";
     pub const TOO_MANY_REQUESTS: &str = "重复请求过于频繁";
     pub const REQUEST_TIMEOUT: &str = "请求超时";
+    pub const CORS_FORBIDDEN: &str = "跨域请求不被允许";
     pub const WECHAT_CODE_INVALID: &str = "微信登录凭证无效或已使用";
     pub const WECHAT_PHONE_CODE_INVALID: &str = "手机号授权凭证无效或已使用";
     pub const WECHAT_USER_BLOCKED: &str = "微信判定该用户存在风险，已拒绝登录";

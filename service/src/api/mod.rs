@@ -1,6 +1,8 @@
 //! The HTTP edge: poem-openapi handlers, one file per tag, and the one error envelope.
 
 pub mod access_log;
+pub mod cors;
+pub mod document;
 pub mod edge;
 pub mod envelope;
 mod errors;
@@ -12,7 +14,7 @@ mod system;
 pub mod types;
 mod wechat;
 
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{LicenseObject, OpenApiService, Tags};
 
 pub use envelope::{ApiError, ErrorBody};
 pub use system::SystemApi;
@@ -38,5 +40,5 @@ pub fn api_service() -> ApiService {
             "WeChat mini-program backend, compatible with the PocketBase `bai_api_pb_hooks` API. \
              Every error is `{code, msg, data}` with `code` equal to the HTTP status.",
         )
-        .server("http://localhost:8090")
+        .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
 }

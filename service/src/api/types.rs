@@ -1,6 +1,7 @@
 //! Request and response bodies of the contract. Doc comments become the spec's descriptions.
 
 use chrono::{DateTime, Utc};
+use poem_openapi::types::Example;
 use poem_openapi::{Enum, Object};
 
 use super::fields::{Code, HttpUrl, TextField};
@@ -17,6 +18,7 @@ pub const AUTH_COLLECTION_NAME: &str = "tbl_auth_users";
 
 /// 微信登录请求
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct WechatLoginRequest {
     /// 微信小程序登录临时凭证 code (`wx.login`)
     pub users_wx_code: TextField<128, Code>,
@@ -24,6 +26,7 @@ pub struct WechatLoginRequest {
 
 /// 更新资料请求
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct WechatProfileRequest {
     /// 昵称 (trimmed; at most 32 characters)
     pub users_name: TextField<32>,
@@ -31,6 +34,26 @@ pub struct WechatProfileRequest {
     pub users_phone_code: TextField<128, Code>,
     /// 头像地址 (http/https, at most 512 characters)
     pub users_picture: TextField<512, HttpUrl>,
+}
+
+/// The spec's examples work as they are in zero-config mode (the in-process wechat-sim takes
+/// `dev:` and `dev-phone:` codes), so Swagger UI's "Try it out" succeeds without editing.
+impl Example for WechatLoginRequest {
+    fn example() -> Self {
+        Self {
+            users_wx_code: TextField::example("dev:alice"),
+        }
+    }
+}
+
+impl Example for WechatProfileRequest {
+    fn example() -> Self {
+        Self {
+            users_name: TextField::example("张三"),
+            users_phone_code: TextField::example("dev-phone:13800138000"),
+            users_picture: TextField::example("https://avatars.githubusercontent.com/u/9919"),
+        }
+    }
 }
 
 impl TryFrom<WechatProfileRequest> for ProfileInput {
