@@ -158,12 +158,12 @@ fn convert(schema: &Value, closed: bool) -> Value {
         };
         out.insert(key.clone(), converted);
     }
-    if map.get("nullable") == Some(&json!(true)) {
-        if let Some(ty) = map.get("type").and_then(Value::as_str) {
-            out.insert("type".into(), json!([ty, "null"]));
-            if let Some(Value::Array(values)) = out.get_mut("enum") {
-                values.push(Value::Null);
-            }
+    if map.get("nullable") == Some(&json!(true))
+        && let Some(ty) = map.get("type").and_then(Value::as_str)
+    {
+        out.insert("type".into(), json!([ty, "null"]));
+        if let Some(Value::Array(values)) = out.get_mut("enum") {
+            values.push(Value::Null);
         }
     }
     if closed
