@@ -44,3 +44,7 @@ ci:
 # PocketBase baseline: bench/pocketbase/ hooks on PocketBase 0.40.6 (BENCH_COMPARE=1 adds bai-service).
 bench-pocketbase:
     bash scripts/bench-pocketbase.sh
+
+# Swagger UI in headless Chromium: login -> Authorize -> profile -> refresh on 127.0.0.1:38090.
+docs-check:
+    bash scripts/docs-check.sh
