@@ -53,3 +53,6 @@ bench-pocketbase:
 # wechat-sim's intercepting proxy; packages cached in target/sdk-cache.
 sdk-check:
     bash scripts/sdk-check.sh
+# Swagger UI in headless Chromium: login -> Authorize -> profile -> refresh on 127.0.0.1:38090.
+docs-check:
+    bash scripts/docs-check.sh

@@ -2,7 +2,9 @@
 # `just contract`: property-based contract tests with schemathesis against the release build.
 #
 # Starts bai-service in zero-config mode (SQLite in a temp dir, the in-process wechat-sim) on free
-# ports, logs in with a `dev:` code for a bearer token, and runs schemathesis against
+# ports, lints spec/openapi.yaml and the served /openapi.json with a pinned redocly (0 errors; npm,
+# installed once into cargo's target dir), logs in with a `dev:` code for a bearer token, and runs
+# schemathesis against
 #   1. spec/openapi.yaml       (the generated document: what we promise)
 #   2. spec/seed-openapi.yaml  (the upstream contract the mini-program clients depend on)
 # in positive and negative modes, all four phases, a fixed seed and CONTRACT_EXAMPLES examples per
@@ -46,6 +48,19 @@ if ! "$VENV/bin/python" -c 'import schemathesis, sys; sys.exit(not schemathesis.
 fi
 ST="$VENV/bin/st"
 log "$("$ST" --version)"
+
+# --- redocly, pinned, in cargo's target dir --------------------------------------------------------
+REDOCLY_VERSION=2.77.0
+REDOCLY_DIR=$TARGET_DIR/redocly
+REDOCLY=$REDOCLY_DIR/node_modules/.bin/redocly
+export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+if [ "$("$REDOCLY" --version 2>/dev/null)" != "$REDOCLY_VERSION" ]; then
+    command -v npm >/dev/null || die "npm is required (redocly lint)"
+    log "installing @redocly/cli@$REDOCLY_VERSION into $REDOCLY_DIR"
+    mkdir -p "$REDOCLY_DIR"
+    npm install --prefix "$REDOCLY_DIR" --no-audit --no-fund --silent "@redocly/cli@$REDOCLY_VERSION"
+fi
+log "redocly $("$REDOCLY" --version 2>/dev/null)"
 
 # --- the release build ---------------------------------------------------------------------------
 log "building the release binary"
@@ -117,8 +132,22 @@ TOKEN=$(printf '%s' "$LOGIN" | python3 -c 'import json,sys; print(json.load(sys.
 # schemathesis 4 honours `nullable` there too (`company: null` in login answers validates), so no
 # converted copy is needed. Its `servers` point at production and PocketBase: --url overrides them.
 
-# --- schemathesis ---------------------------------------------------------------------------------
 declare -A RESULT CASES
+# --- redocly lint: 0 errors on the committed and on the served document (warnings are printed) -----
+curl -sf "$BASE/openapi.json" -o "$TMP/served-openapi.json" || die "GET /openapi.json failed"
+lint() { # NAME SPEC
+    local rc=0
+    log "redocly lint: $1 ($2)"
+    # Errors fail (exit 1); warnings are printed and do not. The boxed Node.js notice is dropped.
+    "$REDOCLY" lint "$2" >"$TMP/lint-$1.out" 2>&1 || rc=$?
+    grep -v -e '^ *║' -e '^ *╔' -e '^ *╚' "$TMP/lint-$1.out" || true
+    RESULT[lint-$1]=$rc
+    CASES[lint-$1]=$(grep -o '[0-9]* errors\?' "$TMP/lint-$1.out" | tail -1 || true)
+}
+lint committed "$ROOT/spec/openapi.yaml"
+lint served "$TMP/served-openapi.json"
+
+# --- schemathesis ---------------------------------------------------------------------------------
 run_st() { # NAME SPEC
     local name=$1 spec=$2 rc=0
     log "schemathesis: $name ($spec)"
@@ -182,9 +211,9 @@ echo
 echo "== contract summary (seed $SEED, max $EXAMPLES examples per operation, positive+negative, all phases)"
 per_operation "$REPORTS/generated.ndjson" "$REPORTS/seed.ndjson" || true
 status=0 passed=0 failed=0
-for name in generated seed; do
+for name in lint-committed lint-served generated seed; do
     rc=${RESULT[$name]}
-    printf '%-10s %6s test cases  %s\n' "$name" "${CASES[$name]:-?}" \
+    printf '%-15s %9s  %s\n' "$name" "${CASES[$name]:-0 errors}" \
         "$([ "$rc" -eq 0 ] && echo passed || echo "FAILED (exit $rc)")"
     if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 done

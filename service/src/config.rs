@@ -130,6 +130,9 @@ pub struct Settings {
     /// How often expired 429-guard claims are deleted, in seconds.
     #[arg(long, env = "BAI_GUARD_PURGE_INTERVAL", default_value_t = DEFAULT_GUARD_PURGE_INTERVAL_SECS)]
     pub guard_purge_interval_secs: u64,
+    /// Origins browsers may call from: `*` (any, as PocketBase) or a comma-separated list.
+    #[arg(long, env = "BAI_CORS_ORIGINS", default_value = "*")]
+    pub cors_origins: String,
 }
 
 impl Settings {
@@ -160,6 +163,7 @@ impl Settings {
             rate_limit_burst: DEFAULT_CLIENT_BURST,
             wechat_max_rps: DEFAULT_WECHAT_MAX_RPS,
             guard_purge_interval_secs: DEFAULT_GUARD_PURGE_INTERVAL_SECS,
+            cors_origins: "*".into(),
         }
     }
 

@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use bai_service::config::Settings;
 use bai_service::store::{Db, DbOptions};
-use bai_service::{Application, api_service, cli_error, telemetry, users};
+use bai_service::{Application, cli_error, telemetry, users};
 
 #[derive(Parser)]
 #[command(
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Spec => {
-            print!("{}", api_service().spec_yaml());
+            print!("{}", bai_service::api::document::committed_yaml());
             Ok(())
         }
         Command::Serve => {

@@ -9,6 +9,7 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
 
 use crate::api::api_service;
+use crate::api::cors::{CorsOrigins, with_cors};
 use crate::api::edge::{Edge, header_timeout_response};
 use crate::api::framework::AllowIndex;
 use crate::api::rate_limit::ClientLimit;
@@ -43,6 +44,7 @@ impl Application {
     /// when no credentials are configured), and binds the listener (`:0` picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
+        let cors = CorsOrigins::parse(&settings.cors_origins).map_err(anyhow::Error::msg)?;
         let db = Db::connect(&DbOptions {
             url: settings.database_url.clone(),
             max_connections: settings.db_max_connections,
@@ -103,6 +105,7 @@ impl Application {
             header_timeout: Duration::from_millis(settings.header_timeout_ms),
             max_connections: max_connections(&settings),
             guard_purge_interval: Duration::from_secs(settings.guard_purge_interval_secs),
+            cors,
         };
         Ok(Self {
             acceptor,
@@ -136,7 +139,7 @@ impl Application {
             self.limits.guard_purge_interval,
         ));
         let prune = tokio::spawn(prune_client_limit_forever(self.state.clone()));
-        let app = build_app(self.state.clone(), self.limits);
+        let app = build_app(self.state.clone(), self.limits.clone());
         let registry = Registry::new(
             self.limits.max_connections,
             ConnLimits {
@@ -188,13 +191,15 @@ impl Application {
 }
 
 /// Bounds on what one client may take of the server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerLimits {
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
     pub header_timeout: Duration,
     pub max_connections: usize,
     pub guard_purge_interval: Duration,
+    /// `BAI_CORS_ORIGINS`
+    pub cors: CorsOrigins,
 }
 
 /// `BAI_MAX_CONNECTIONS`, or what the open-file limit (raised to its hard limit) allows.
@@ -243,15 +248,17 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
             ("/openapi.yaml", "GET"),
         ],
     );
-    let docs = api.swagger_ui();
-    let spec_json = api.spec_endpoint();
-    let spec_yaml = api.spec_endpoint_yaml();
-    Route::new()
+    let (spec_json, spec_yaml, docs) = crate::api::document::endpoints();
+    let routes = Route::new()
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
         .nest("/docs", docs)
-        .nest("/", api)
-        .with(Edge::new(state, allow, limits.request_timeout))
+        .nest("/", api);
+    with_cors(routes, limits.cors, allow.clone()).with(Edge::new(
+        state,
+        allow,
+        limits.request_timeout,
+    ))
 }
 
 /// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without: the

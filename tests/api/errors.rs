@@ -103,6 +103,29 @@ async fn json_with_a_charset_parameter_is_accepted() {
 }
 
 #[tokio::test]
+async fn json_media_type_is_matched_without_regard_to_case_or_parameters() {
+    let app = spawn_app().await;
+    for (i, content_type) in [
+        "Application/JSON",
+        "APPLICATION/JSON; CHARSET=UTF-8",
+        "application/json;charset=utf-8; boundary=x",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = app
+            .client
+            .post(app.url("/api/wechat/login"))
+            .header("content-type", content_type)
+            .body(format!("{{\"users_wx_code\": \"dev:case{i}\"}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{content_type}");
+    }
+}
+
+#[tokio::test]
 async fn body_over_64_kib_is_413() {
     let app = spawn_app().await;
     let big = json!({ "users_wx_code": "a".repeat(70 * 1024) });

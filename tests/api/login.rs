@@ -52,6 +52,42 @@ e2e_test! {
     }
 }
 
+/// The keys PocketBase 0.40.6 returns in `record` for this collection (captured from the
+/// re-creation in bench/pocketbase/, docs/contract.md), with PocketBase's values of its auth fields.
+const POCKETBASE_RECORD_KEYS: [&str; 15] = [
+    "collectionId",
+    "collectionName",
+    "company_id",
+    "created",
+    "email",
+    "emailVisibility",
+    "id",
+    "openid",
+    "updated",
+    "users_id",
+    "users_name",
+    "users_phone",
+    "users_picture",
+    "users_type",
+    "verified",
+];
+
+e2e_test! {
+    async fn the_record_is_pocketbases_full_auth_record() {
+        let app = spawn_app().await;
+        let token = app.token_for("alice").await;
+        let refreshed: Value = app.refresh(Some(&token)).await.json().await.unwrap();
+        for body in [app.login_as("alice").await, refreshed] {
+            let record = body["record"].as_object().unwrap();
+            let keys: Vec<&str> = record.keys().map(String::as_str).collect();
+            assert_eq!(keys, POCKETBASE_RECORD_KEYS);
+            assert_eq!(record["email"], "");
+            assert_eq!(record["emailVisibility"], false);
+            assert_eq!(record["verified"], false);
+        }
+    }
+}
+
 e2e_test! {
     async fn empty_code_is_400_naming_the_field() {
         let app = spawn_app().await;

@@ -3,6 +3,7 @@
 mod backends;
 mod config;
 mod durability;
+mod cors;
 mod errors;
 mod faults;
 mod forge;
@@ -16,6 +17,7 @@ mod profile;
 mod rate_limit;
 mod refresh;
 mod scale_out;
+mod snapshot_contract;
 mod spec;
 mod system;
 mod tokens;

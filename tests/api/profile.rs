@@ -147,6 +147,27 @@ e2e_test! {
 }
 
 e2e_test! {
+    async fn a_phone_code_issued_to_another_user_is_400_and_nothing_is_written() {
+        let app = spawn_app().await;
+        let alice = app.token_for("alice").await;
+        let bob = app.token_for("bob").await;
+        let bobs_code = app.profile_body("bob", "13900139000").await;
+        let response = app.profile(&alice, &bobs_code).await;
+        assert_json_snapshot!(snapshot(response).await);
+        let stored = app.stored_user("alice").await.unwrap();
+        assert_eq!(
+            (stored.users_name.as_str(), stored.users_phone.as_str()),
+            ("", ""),
+            "nothing written"
+        );
+        // The refused call did not spend the code: its owner still can.
+        let response = app.profile(&bob, &bobs_code).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(app.stored_user("bob").await.unwrap().users_phone, "13900139000");
+    }
+}
+
+e2e_test! {
     async fn without_a_token_it_is_401() {
         let app = spawn_app().await;
         let response = app

@@ -61,7 +61,10 @@ async fn swagger_ui_and_the_raw_spec_are_served() {
     let app = spawn_app().await;
     let docs = app.client.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
-    assert!(docs.text().await.unwrap().contains("swagger"));
+    let page = docs.text().await.unwrap();
+    assert!(page.contains("swagger"));
+    // The page's document calls the host it was loaded from, whatever the address.
+    assert!(page.contains(&bai_service::api::document::live_json()));
     let json: serde_json::Value = app
         .client
         .get(app.url("/openapi.json"))
@@ -72,6 +75,8 @@ async fn swagger_ui_and_the_raw_spec_are_served() {
         .await
         .unwrap();
     assert!(json["paths"]["/api/wechat/login"]["post"].is_object());
+    assert_eq!(json["servers"][0]["url"], "/");
+    assert_eq!(json["servers"].as_array().unwrap().len(), 1);
     let yaml = app
         .client
         .get(app.url("/openapi.yaml"))
@@ -81,5 +86,34 @@ async fn swagger_ui_and_the_raw_spec_are_served() {
         .text()
         .await
         .unwrap();
-    assert_eq!(yaml, bai_service::api_service().spec_yaml());
+    assert_eq!(yaml, bai_service::api::document::live_yaml());
+    assert!(yaml.contains("- url: /\n"), "{yaml}");
+}
+
+/// Swagger UI pre-fills request bodies with the schemas' examples: they must work as they are.
+#[tokio::test]
+async fn the_specs_request_examples_work_in_zero_config_mode() {
+    let app = spawn_app().await;
+    let spec: serde_json::Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let example = |name: &str| spec["components"]["schemas"][name]["example"].clone();
+    let login = app
+        .post_json("/api/wechat/login", &example("WechatLoginRequest"))
+        .await;
+    assert_eq!(login.status(), 200);
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let profile = app.profile(&token, &example("WechatProfileRequest")).await;
+    assert_eq!(profile.status(), 200);
+    let body: serde_json::Value = profile.json().await.unwrap();
+    assert_eq!(body["data"]["user"]["users_type"], "注册用户");
 }

@@ -89,6 +89,7 @@ pub mod msg {
     pub const REQUEST_TIMEOUT: &str = "请求超时";
     pub const CLIENT_RATE_LIMITED: &str = "请求过于频繁，请稍后再试";
     pub const WECHAT_CEILING: &str = "当前请求人数过多，请稍后再试";
+    pub const CORS_FORBIDDEN: &str = "跨域请求不被允许";
     pub const WECHAT_CODE_INVALID: &str = "微信登录凭证无效或已使用";
     pub const WECHAT_PHONE_CODE_INVALID: &str = "手机号授权凭证无效或已使用";
     pub const WECHAT_USER_BLOCKED: &str = "微信判定该用户存在风险，已拒绝登录";
@@ -113,24 +114,24 @@ macro_rules! error_responses {
                 $(#[doc = $doc])*
                 #[oai(status = $status)]
                 $variant(
-                    poem_openapi::payload::Json<$crate::api::envelope::ErrorBody>,
+                    $crate::api::payload::Json<$crate::api::envelope::ErrorBody>,
                     /// Seconds to wait before retrying (429, 503).
                     #[oai(header = "Retry-After")] Option<u64>,
                 ),
             )*
             /// 服务器内部错误
             #[oai(status = 500)]
-            Internal(poem_openapi::payload::Json<$crate::api::envelope::ErrorBody>),
+            Internal($crate::api::payload::Json<$crate::api::envelope::ErrorBody>),
         }
 
         impl From<$crate::api::envelope::ApiError> for $name {
             fn from(err: $crate::api::envelope::ApiError) -> Self {
                 match err.status.as_u16() {
-                    $( $status => Self::$variant(poem_openapi::payload::Json(err.body), err.retry_after), )*
-                    500 => Self::Internal(poem_openapi::payload::Json(err.body)),
+                    $( $status => Self::$variant($crate::api::payload::Json(err.body), err.retry_after), )*
+                    500 => Self::Internal($crate::api::payload::Json(err.body)),
                     other => {
                         tracing::error!(status = other, msg = %err.body.msg, "a route answered a status it does not declare");
-                        Self::Internal(poem_openapi::payload::Json($crate::api::envelope::ApiError::internal().body))
+                        Self::Internal($crate::api::payload::Json($crate::api::envelope::ApiError::internal().body))
                     }
                 }
             }

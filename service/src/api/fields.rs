@@ -113,6 +113,11 @@ enum Problem {
 }
 
 impl<const MAX: usize, R: TextRule> TextField<MAX, R> {
+    /// A present value, for the spec's examples.
+    pub fn example(text: &str) -> Self {
+        Self(Ok(text.to_owned()), PhantomData)
+    }
+
     /// The text, or the 400 that names `field`. Length and content are the domain's to judge.
     pub fn into_text(self, field: &'static str) -> Result<String, FieldError> {
         match self.0 {

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use poem::error::{MethodNotAllowedError, NotFoundError};
+use poem::error::{CorsError, MethodNotAllowedError, NotFoundError};
 use poem::http::StatusCode;
 use poem::http::header::{ALLOW, CONTENT_LENGTH};
 use poem::{Body, IntoResponse, Request, Response, Result};
@@ -71,6 +71,8 @@ pub fn render_error(err: poem::Error, path: &str, allow: &AllowIndex) -> Respons
             response.headers_mut().insert(ALLOW, methods);
         }
         return response;
+    } else if err.is::<CorsError>() {
+        ApiError::new(StatusCode::FORBIDDEN, msg::CORS_FORBIDDEN)
     } else if err.is::<ContentTypeError>() {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -1,18 +1,21 @@
 //! The HTTP edge: poem-openapi handlers, one file per tag, and the one error envelope.
 
 pub mod access_log;
+pub mod cors;
+pub mod document;
 pub mod edge;
 pub mod envelope;
 mod errors;
 mod fields;
 pub mod framework;
 pub mod rate_limit;
+pub mod payload;
 mod security;
 mod system;
 pub mod types;
 mod wechat;
 
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{LicenseObject, OpenApiService, Tags};
 
 pub use envelope::{ApiError, ErrorBody};
 pub use system::SystemApi;
@@ -40,5 +43,5 @@ pub fn api_service() -> ApiService {
              On any path, a request whose headers do not arrive within BAI_HEADER_TIMEOUT_MS is \
              answered 408 before it is routed.",
         )
-        .server("http://localhost:8090")
+        .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
 }

@@ -2,9 +2,9 @@
 
 use std::sync::LazyLock;
 
+use super::payload::Json;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;

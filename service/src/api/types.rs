@@ -1,9 +1,11 @@
 //! Request and response bodies of the contract. Doc comments become the spec's descriptions.
 
 use chrono::{DateTime, Utc};
+use poem_openapi::types::Example;
 use poem_openapi::{Enum, Object};
 
 use super::fields::{Code, HttpUrl, TextField};
+use super::payload::Nullable;
 use crate::auth::AUTH_COLLECTION_ID;
 use crate::store::CompanyRecord;
 use crate::users::{
@@ -16,6 +18,7 @@ pub const AUTH_COLLECTION_NAME: &str = "tbl_auth_users";
 
 /// 微信登录请求
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct WechatLoginRequest {
     /// 微信小程序登录临时凭证 code (`wx.login`)
     pub users_wx_code: TextField<128, Code>,
@@ -23,6 +26,7 @@ pub struct WechatLoginRequest {
 
 /// 更新资料请求
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct WechatProfileRequest {
     /// 昵称 (trimmed; at most 32 characters)
     pub users_name: TextField<32>,
@@ -30,6 +34,26 @@ pub struct WechatProfileRequest {
     pub users_phone_code: TextField<128, Code>,
     /// 头像地址 (http/https, at most 512 characters)
     pub users_picture: TextField<512, HttpUrl>,
+}
+
+/// The spec's examples work as they are in zero-config mode (the in-process wechat-sim takes
+/// `dev:` and `dev-phone:` codes), so Swagger UI's "Try it out" succeeds without editing.
+impl Example for WechatLoginRequest {
+    fn example() -> Self {
+        Self {
+            users_wx_code: TextField::example("dev:alice"),
+        }
+    }
+}
+
+impl Example for WechatProfileRequest {
+    fn example() -> Self {
+        Self {
+            users_name: TextField::example("张三"),
+            users_phone_code: TextField::example("dev-phone:13800138000"),
+            users_picture: TextField::example("https://avatars.githubusercontent.com/u/9919"),
+        }
+    }
 }
 
 impl TryFrom<WechatProfileRequest> for ProfileInput {
@@ -85,7 +109,7 @@ pub enum UsersType {
     Registered,
 }
 
-/// 公司信息 (`tbl_company` row)
+/// 公司信息 (`tbl_company` row), `null` when the user belongs to no company
 #[derive(Debug, Clone, Object)]
 pub struct CompanyInfo {
     pub company_id: String,
@@ -122,8 +146,7 @@ pub struct UserInfo {
     pub openid: String,
     /// Empty when the user belongs to no company
     pub company_id: String,
-    #[oai(nullable)]
-    pub company: Option<CompanyInfo>,
+    pub company: Nullable<CompanyInfo>,
     /// `2006-01-02 15:04:05.000Z`
     pub created: String,
     pub updated: String,
@@ -146,7 +169,7 @@ impl From<User> for UserInfo {
             users_picture: r.users_picture,
             openid: r.openid,
             company_id: r.company_id.unwrap_or_default(),
-            company: user.company.map(CompanyInfo::from),
+            company: Nullable(user.company.map(CompanyInfo::from)),
             created: r.created,
             updated: r.updated,
         }
@@ -173,6 +196,12 @@ pub struct AuthRecord {
     pub users_picture: String,
     #[oai(rename = "company_id")]
     pub company_id: String,
+    /// PocketBase's auth field; `""`: users sign in with WeChat, never with an email
+    pub email: String,
+    /// PocketBase's auth field; always `false`
+    pub email_visibility: bool,
+    /// PocketBase's auth field; always `false` (no email to verify)
+    pub verified: bool,
     pub created: String,
     pub updated: String,
 }
@@ -190,6 +219,9 @@ impl From<&UserInfo> for AuthRecord {
             users_phone: u.users_phone.clone(),
             users_picture: u.users_picture.clone(),
             company_id: u.company_id.clone(),
+            email: String::new(),
+            email_visibility: false,
+            verified: false,
             created: u.created.clone(),
             updated: u.updated.clone(),
         }

@@ -1,8 +1,8 @@
 //! `微信认证` routes: login, profile and refresh-token.
 
+use super::payload::Json;
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::payload::Json;
 
 use super::ApiTags;
 use super::envelope::error_responses;
@@ -101,6 +101,13 @@ impl WechatApi {
     ///
     /// 使用微信 code 换取 openid。若 `tbl_auth_users` 中不存在对应用户则自动创建 auth record，
     /// 随后返回 PocketBase 原生 auth token。
+    ///
+    /// **Trying it without WeChat** (zero-config mode, no `BAI_WECHAT_APPID`): the in-process
+    /// wechat-sim stands in for WeChat and accepts `dev:<name>` as a `wx.login` code for the user
+    /// `<name>` (the same name always gives the same openid, and the code can be reused; the same
+    /// code within `BAI_GUARD_TTL` seconds answers 429, so change the name or wait). Copy the
+    /// `token` of the answer into **Authorize** to call profile and refresh-token. With real
+    /// WeChat credentials `dev:` codes are ordinary (invalid) codes.
     #[oai(
         path = "/api/wechat/login",
         method = "post",
@@ -130,6 +137,11 @@ impl WechatApi {
     ///
     /// Saves name and picture, and the phone number WeChat returns for `users_phone_code`.
     /// `users_type` becomes `注册用户` once name, phone and picture are all set.
+    /// The phone code must have been issued to the logged-in user (the service sends their
+    /// openid to WeChat); another user's code answers 400 `users_phone_code`.
+    ///
+    /// **Without WeChat** (zero-config mode): `dev-phone:<digits>` stands for a phone code of
+    /// that number, usable by anyone.
     #[oai(
         path = "/api/wechat/profile",
         method = "post",

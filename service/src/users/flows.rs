@@ -136,7 +136,7 @@ pub async fn update_profile(
 
     let phone = state
         .wechat
-        .phone_number(&phone_code)
+        .phone_number(&phone_code, &auth.record.openid)
         .await
         .map_err(|source| UserError::Wechat {
             step: WechatStep::PhoneNumber,

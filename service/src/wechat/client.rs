@@ -111,12 +111,17 @@ impl WechatClient {
         }
     }
 
-    /// Exchanges a getPhoneNumber code for the phone number. A stale access token is replaced
-    /// and the call retried once, never more.
+    /// Exchanges a getPhoneNumber code for the phone number. `openid` makes WeChat check that
+    /// the code was issued to that user, so one user's code cannot complete another's profile.
+    /// A stale access token is replaced and the call retried once, never more.
     #[tracing::instrument(name = "wechat.phone_number", skip_all)]
-    pub async fn phone_number(&self, phone_code: &str) -> Result<PhoneInfo, WechatError> {
+    pub async fn phone_number(
+        &self,
+        phone_code: &str,
+        openid: &str,
+    ) -> Result<PhoneInfo, WechatError> {
         let token = self.tokens.get(&self.http, &self.credentials).await?;
-        match self.phone_number_with(&token, phone_code).await {
+        match self.phone_number_with(&token, phone_code, openid).await {
             Err(WechatError::Rejected { errcode, .. })
                 if STALE_TOKEN_ERRCODES.contains(&errcode) =>
             {
@@ -128,7 +133,7 @@ impl WechatClient {
                     .tokens
                     .replace_stale(&self.http, &self.credentials, &token)
                     .await?;
-                self.phone_number_with(&fresh, phone_code).await
+                self.phone_number_with(&fresh, phone_code, openid).await
             }
             other => other,
         }
@@ -138,12 +143,13 @@ impl WechatClient {
         &self,
         access_token: &str,
         phone_code: &str,
+        openid: &str,
     ) -> Result<PhoneInfo, WechatError> {
         let request = self
             .http
             .post(self.url("/wxa/business/getuserphonenumber"))
             .query(&[("access_token", access_token)])
-            .json(&json!({ "code": phone_code }));
+            .json(&json!({ "code": phone_code, "openid": openid }));
         let body: PhoneNumberBody = wire::parse(&send(request).await?)?;
         body.status.into_result()?;
         let info = body

@@ -114,6 +114,40 @@ async fn openid_must_match_the_user_who_tapped() {
 }
 
 #[tokio::test]
+async fn a_mismatched_openid_does_not_spend_the_code_and_no_openid_checks_nothing() {
+    let wx = Wx::start().await;
+    let token = wx.access_token().await;
+    let code = wx.sim.phone_code("alice", "13800138000").await;
+    let wrong = wx
+        .post(
+            PATH,
+            &[("access_token", &token)],
+            json!({ "code": code, "openid": wx.sim.openid_for("bob") }),
+        )
+        .await
+        .json();
+    assert_eq!(errcode(&wrong), Some(40029));
+    // Without an openid there is no binding to check, as before.
+    let body = wx.phone(&token, &code).await;
+    assert_eq!(body["phone_info"]["purePhoneNumber"], "13800138000");
+}
+
+#[tokio::test]
+async fn a_dev_phone_code_belongs_to_nobody_so_any_openid_passes() {
+    let wx = Wx::start().await;
+    let token = wx.access_token().await;
+    let body = wx
+        .post(
+            PATH,
+            &[("access_token", &token)],
+            json!({ "code": "dev-phone:13800138000", "openid": wx.sim.openid_for("bob") }),
+        )
+        .await
+        .json();
+    assert_eq!(body["phone_info"]["purePhoneNumber"], "13800138000");
+}
+
+#[tokio::test]
 async fn foreign_numbers_carry_the_country_prefix() {
     let wx = Wx::start().await;
     let token = wx.access_token().await;
