@@ -40,6 +40,7 @@ const ROUTES: &[(&str, Target)] = &[
     ("errors__body_over_64_kib_", LOGIN),
     ("errors__malformed_json_", LOGIN),
     ("errors__text_plain_body_", LOGIN),
+    ("durability__a_full_disk_", LOGIN),
 ];
 
 struct Snapshot {
