@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli_error;
 pub mod config;
 mod idle;
+pub mod pocketbase;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -2,6 +2,8 @@
 //! which cannot decode every Postgres type), the same SQL for both backends where they agree.
 
 mod guards;
+mod import;
+pub mod pocketbase_source;
 mod settings;
 mod users;
 
@@ -17,6 +19,7 @@ use sqlx::sqlite::{
 };
 
 pub use guards::Claim;
+pub use import::{ImportTarget, ImportWrite};
 pub use users::{CompanyRecord, NewUser, ProfileUpdate, UserRecord};
 
 pub static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
