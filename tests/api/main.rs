@@ -8,6 +8,7 @@ mod helpers;
 mod login;
 mod openid;
 mod pg_fixture;
+mod pocketbase_import;
 mod profile;
 mod refresh;
 mod scale_out;
