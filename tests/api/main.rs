@@ -9,6 +9,7 @@ mod login;
 mod openid;
 mod pg_fixture;
 mod pocketbase_import;
+mod pocketbase_sdk;
 mod profile;
 mod refresh;
 mod scale_out;

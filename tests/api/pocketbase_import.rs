@@ -15,7 +15,7 @@ use crate::tokens::hs256;
 const FIXTURE: &str = include_str!("../fixtures/pocketbase-0.40.6.sql");
 pub const ALICE_ID: &str = "a1b2c3d4e5f6a7b";
 const BOB_ID: &str = "b1b2c3d4e5f6a7b";
-const ALICE_KEY: &str = "aliceTokenKeyaliceTokenKeyaliceTokenKeyaliceTokenK";
+pub const ALICE_KEY: &str = "aliceTokenKeyaliceTokenKeyaliceTokenKeyaliceTokenK";
 const BOB_KEY: &str = "bobTokenKeybobTokenKeybobTokenKeybobTokenKeybobTok";
 
 /// A PocketBase data directory with alice (complete profile, in company C001), bob (a guest)
@@ -100,6 +100,14 @@ pub fn pocketbase_token(id: &str, token_key: &str, secret: &str) -> String {
     let exp = chrono::Utc::now().timestamp() + 3600;
     let claims = json!({ "collectionId": "pbc_421601843", "exp": exp, "id": id, "refreshable": true, "type": "auth" });
     hs256(&claims, &format!("{token_key}{secret}"))
+}
+
+/// The app on a fresh target into which `source` was imported.
+pub async fn imported_app(dir: &Path, source: &Path) -> TestApp {
+    let (url, db) = target(dir).await;
+    run_import(&db, source, |_| {}).await.unwrap();
+    db.close().await;
+    app_on(url).await
 }
 
 async fn app_on(url: String) -> TestApp {

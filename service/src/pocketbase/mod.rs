@@ -5,6 +5,7 @@
 
 mod plan;
 mod report;
+pub mod sdk;
 
 use std::path::{Path, PathBuf};
 
