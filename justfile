@@ -48,3 +48,7 @@ ci:
 # PocketBase baseline: bench/pocketbase/ hooks on PocketBase 0.40.6 (BENCH_COMPARE=1 adds bai-service).
 bench-pocketbase:
     bash scripts/bench-pocketbase.sh
+
+# The switch from PocketBase on the real binary: PocketBase 0.40.6 + hooks issue tokens, import, bai-service accepts them all (MIGRATE_CHECK_POSTGRES_URL adds PostgreSQL).
+migrate-check:
+    bash scripts/migrate-check.sh
