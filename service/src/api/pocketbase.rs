@@ -33,6 +33,8 @@ pub struct PocketBaseAuth {
     pub record: AuthRecord,
 }
 
+// One value per request, moved once into the response: boxing the record would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, poem_openapi::ApiResponse)]
 pub enum AuthRefreshResponse {
     /// A new token (the same one when it is not refreshable) and the record
@@ -49,6 +51,7 @@ pub enum AuthRefreshResponse {
     Internal(Json<PocketBaseError>),
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, poem_openapi::ApiResponse)]
 pub enum ViewResponse {
     /// The record of the token's own user
