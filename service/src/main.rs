@@ -44,7 +44,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportFrom {
-    /// A PocketBase data directory or its data.db (read only; PocketBase may keep running).
+    /// A PocketBase data directory, its data.db or a backup zip (read only; PocketBase may keep running).
     Pocketbase {
         path: std::path::PathBuf,
         /// Print what would happen; write nothing.

@@ -92,7 +92,7 @@ fn bad_input_exits_2_with_one_line_and_writes_nothing() {
     let zip = root.join("pb_backup.zip");
     std::fs::write(&zip, b"PK\x03\x04").unwrap();
 
-    let cases: [(PathBuf, &str); 9] = [
+    let cases: [(PathBuf, &str); 8] = [
         (root.join("missing"), "no such file"),
         (
             empty.clone(),
@@ -122,10 +122,6 @@ fn bad_input_exits_2_with_one_line_and_writes_nothing() {
             old.join("data.db"),
             "a different schema: tbl_auth_users has no options.authToken.secret (PocketBase before 0.23? upgrade it first)",
         ),
-        (
-            zip.clone(),
-            "backup zips are not read directly yet: unzip it and pass the directory",
-        ),
     ];
     for (path, why) in cases {
         let (code, stdout, stderr) = import(root, &[], &[path.to_str().unwrap()]);
@@ -137,6 +133,13 @@ fn bad_input_exits_2_with_one_line_and_writes_nothing() {
             "{path:?}: the target was created"
         );
     }
+    let (code, _, stderr) = import(root, &[], &[zip.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let prefix = format!("error: {}: not a readable zip file (", zip.display());
+    assert!(
+        stderr.len() == 1 && stderr[0].starts_with(&prefix),
+        "{stderr:?}"
+    );
     let (code, _, stderr) = import(root, &[], &[empty.to_str().unwrap(), "--dry-run"]);
     assert_eq!(
         (code, stderr.len()),
@@ -227,4 +230,53 @@ fn a_live_pocketbase_in_wal_mode_keeps_writing_during_the_import() {
         .block_on(sqlx::query_as("SELECT COUNT(*) FROM tbl_auth_users").fetch_one(&mut writer))
         .unwrap();
     assert_eq!(count, 2);
+}
+
+/// A zip holding `entries` (name, file to store), as PocketBase's backups are laid out.
+fn zip_of(path: &Path, entries: &[(&str, &Path)]) {
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, file) in entries {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::copy(&mut std::fs::File::open(file).unwrap(), &mut writer).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+#[test]
+fn a_pocketbase_backup_zip_imports_like_its_data_dir() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let source = pb_dir(root, "pb_data", "");
+    let notes = root.join("notes.txt");
+    std::fs::write(&notes, "hello").unwrap();
+    zip_of(
+        &root.join("pb_backup.zip"),
+        &[("data.db", &source.join("data.db")), ("storage/x", &notes)],
+    );
+    zip_of(&root.join("other.zip"), &[("notes.txt", &notes)]);
+
+    let (code, _, stderr) = import(root, &[], &["other.zip"]);
+    assert_eq!(
+        (code, stderr),
+        (
+            2,
+            vec![
+                "error: other.zip: no data.db in this zip (is it a PocketBase backup?)".to_owned()
+            ]
+        )
+    );
+    let (code, stdout, stderr) = import(root, &[], &["pb_backup.zip"]);
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(
+        stdout.contains("tbl_auth_users: 1 in PocketBase; imported 1 new"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = import(root, &[], &["pb_data"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("nothing to do"),
+        "the zip and the directory hold the same: {stdout}"
+    );
 }

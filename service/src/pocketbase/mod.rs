@@ -38,12 +38,15 @@ pub enum ImportError {
 /// A PocketBase source read into memory, with the path it came from.
 #[derive(Debug, Clone)]
 pub struct Source {
+    /// As the operator named it.
     pub path: PathBuf,
+    /// Where the operator can query the source's `data.db` (for the messages).
+    pub data_db: String,
     pub data: PbSource,
 }
 
-/// Reads the PocketBase database at `path` (a data directory or its `data.db`) without writing
-/// to it. Every failure is `Refused`, naming the path.
+/// Reads the PocketBase database at `path` (a data directory, its `data.db`, or a backup zip)
+/// without writing to it. Every failure is `Refused`, naming the path.
 pub async fn load(path: &Path) -> Result<Source, ImportError> {
     let refuse = |why: String| ImportError::Refused(format!("{}: {why}", path.display()));
     let file = if path.is_dir() {
@@ -58,14 +61,20 @@ pub async fn load(path: &Path) -> Result<Source, ImportError> {
             "no such file".into()
         }));
     }
-    if file
+    // Unpacked into a directory of our own, removed when `_unzipped` drops.
+    let (_unzipped, file) = if file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
     {
-        return Err(refuse(
-            "backup zips are not read directly yet: unzip it and pass the directory".into(),
-        ));
-    }
+        let zip = file.clone();
+        let (dir, data_db) = tokio::task::spawn_blocking(move || unzip_data_db(&zip))
+            .await
+            .map_err(|err| refuse(err.to_string()))?
+            .map_err(refuse)?;
+        (Some(dir), data_db)
+    } else {
+        (None, file)
+    };
     let data = pocketbase_source::read_pocketbase(&file)
         .await
         .map_err(|err| match err {
@@ -75,7 +84,31 @@ pub async fn load(path: &Path) -> Result<Source, ImportError> {
             )),
             other => refuse(other.to_string()),
         })?;
-    Ok(Source { path: file, data })
+    let data_db = match &_unzipped {
+        Some(_) => "data.db (unzipped)".to_owned(),
+        None => file.display().to_string(),
+    };
+    Ok(Source {
+        path: path.to_owned(),
+        data_db,
+        data,
+    })
+}
+
+/// The `data.db` of a PocketBase backup zip, unpacked into a new temporary directory. PocketBase
+/// truncates the WAL before it archives, so `data.db` alone holds everything.
+fn unzip_data_db(zip_path: &Path) -> Result<(tempfile::TempDir, PathBuf), String> {
+    let file = std::fs::File::open(zip_path).map_err(|e| e.to_string())?;
+    let mut archive =
+        zip::ZipArchive::new(file).map_err(|e| format!("not a readable zip file ({e})"))?;
+    let mut entry = archive
+        .by_name("data.db")
+        .map_err(|_| "no data.db in this zip (is it a PocketBase backup?)".to_owned())?;
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot unpack it: {e}"))?;
+    let data_db = dir.path().join("data.db");
+    let mut out = std::fs::File::create(&data_db).map_err(|e| format!("cannot unpack it: {e}"))?;
+    std::io::copy(&mut entry, &mut out).map_err(|e| format!("cannot unpack data.db: {e}"))?;
+    Ok((dir, data_db))
 }
 
 /// SQLite's own words for why a file cannot be read (corrupt, encrypted, locked).
@@ -99,7 +132,7 @@ pub async fn import(
         return Err(ImportError::Refused(format!(
             "BAI_AUTH_SECRET differs from PocketBase's {} authToken.secret, so PocketBase's tokens would not verify: unset BAI_AUTH_SECRET (the import stores PocketBase's secret in the database) or set it to the value of: sqlite3 {} \"SELECT json_extract(options, '$.authToken.secret') FROM _collections WHERE name = '{}'\"",
             pocketbase_source::PB_USERS,
-            source.path.display(),
+            source.data_db,
             pocketbase_source::PB_USERS,
         )));
     }
