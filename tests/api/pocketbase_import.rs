@@ -280,3 +280,22 @@ async fn exec_raw(url: &str, sql: &str) {
         sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
     }
 }
+
+e2e_test! {
+    async fn a_target_whose_users_hold_tokens_of_another_secret_is_refused_even_with_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, _) = pocketbase_dir(dir.path()).await;
+        let (url, db) = target(dir.path()).await;
+        let app = app_on(url).await;
+        let token = app.token_for("zed").await;
+        for merge in [false, true] {
+            let err = run_import(&db, &source, |o| o.merge = merge).await.unwrap_err();
+            let ImportError::Refused(why) = err else { panic!("{err}") };
+            assert!(why.starts_with("the target database's auth secret differs from PocketBase's and its 1 users"), "{why}");
+        }
+        let dry = run_import(&db, &source, |o| o.dry_run = true).await.unwrap();
+        assert!(dry.to_string().contains("would refuse: the target database's auth secret differs"), "{dry}");
+        assert_eq!(app.refresh(Some(&format!("Bearer {token}"))).await.status(), 200, "zed's token still verifies");
+        assert_eq!(app.count_sql("SELECT COUNT(*) FROM tbl_auth_users").await, 1);
+    }
+}

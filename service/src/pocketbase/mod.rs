@@ -137,7 +137,7 @@ pub async fn import(
         )));
     }
     let target = db.import_target().await?;
-    let plan = plan::plan(&source.data, &target, options)?;
+    let plan = plan::plan(&source.data, &target, options);
     if let (Some(refusal), false) = (&plan.refusal, options.dry_run) {
         return Err(ImportError::Refused(refusal.clone()));
     }

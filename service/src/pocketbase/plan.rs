@@ -86,11 +86,7 @@ fn bad_date(created: &str, updated: &str) -> Option<String> {
         .map(|(name, v)| format!("malformed date: {name} = '{v}'"))
 }
 
-pub fn plan(
-    source: &PbSource,
-    target: &ImportTarget,
-    options: &ImportOptions,
-) -> Result<Plan, super::ImportError> {
+pub fn plan(source: &PbSource, target: &ImportTarget, options: &ImportOptions) -> Plan {
     let mut plan = Plan::default();
     let target_in_use = !target.users.is_empty() || !target.companies.is_empty();
     let secret = &source.auth.secret;
@@ -99,13 +95,17 @@ pub fn plan(
         Some(s) if s == secret => Some(SecretAction::Unchanged),
         Some(_) if target.users.is_empty() => Some(SecretAction::Replaced),
         Some(_) => {
-            return Err(super::ImportError::Refused(format!(
+            plan.refusal = Some(format!(
                 "the target database's auth secret differs from PocketBase's and its {} users hold tokens signed with it: import into an empty database, or into one imported from this PocketBase",
                 target.users.len()
-            )));
+            ));
+            None
         }
     };
-    if plan.secret != Some(SecretAction::Unchanged) {
+    if matches!(
+        plan.secret,
+        Some(SecretAction::Stored | SecretAction::Replaced)
+    ) {
         plan.write.auth_secret = Some(secret.clone());
     }
     let companies = plan_companies(&mut plan, &source.companies, &target.companies);
@@ -117,7 +117,7 @@ pub fn plan(
         + plan.companies.new
         + plan.companies.changed
         + plan.companies.kept;
-    if target_in_use && !options.merge && pending > 0 {
+    if plan.refusal.is_none() && target_in_use && !options.merge && pending > 0 {
         plan.refusal = Some(format!(
             "the target database already has {} users and {} companies: rerun with --merge to add {} new and update {} changed users ({} conflicts; rows newer here are never overwritten)",
             target.users.len(),
@@ -127,7 +127,7 @@ pub fn plan(
             plan.conflicts.len()
         ));
     }
-    Ok(plan)
+    plan
 }
 
 /// Plans the companies; returns every company_id that will exist afterwards.
