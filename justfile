@@ -56,3 +56,7 @@ sdk-check:
 # Swagger UI in headless Chromium: login -> Authorize -> profile -> refresh on 127.0.0.1:38090.
 docs-check:
     bash scripts/docs-check.sh
+
+# The switch from PocketBase on the real binary: PocketBase 0.40.6 + hooks issue tokens, import, bai-service accepts them all (MIGRATE_CHECK_POSTGRES_URL adds PostgreSQL).
+migrate-check:
+    bash scripts/migrate-check.sh

@@ -10,6 +10,7 @@ pub mod config;
 pub mod connections;
 pub mod dev_sim;
 mod idle;
+pub mod pocketbase;
 pub mod startup;
 pub mod state;
 pub mod store;

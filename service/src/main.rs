@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use bai_service::config::Settings;
 use bai_service::store::{Db, DbOptions};
-use bai_service::{Application, cli_error, telemetry, users};
+use bai_service::{Application, cli_error, pocketbase, telemetry, users};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +34,25 @@ enum Command {
     Users {
         #[command(subcommand)]
         action: UsersAction,
+    },
+    /// Import the users and companies of another backend, keeping their ids and tokens valid.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportFrom {
+    /// A PocketBase data directory, its data.db or a backup zip (read only; PocketBase may keep running).
+    Pocketbase {
+        path: std::path::PathBuf,
+        /// Print what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import into a database that already has users (never overwrites a newer row).
+        #[arg(long)]
+        merge: bool,
     },
 }
 
@@ -63,6 +82,11 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // Bad input or a refusal: one line, nothing written, the configuration exit code.
+        Err(err) if err.is::<pocketbase::ImportError>() => {
+            eprintln!("error: {err}");
+            ExitCode::from(cli_error::CONFIG_EXIT_CODE)
+        }
         Err(err) => cli_error::report(&err),
     }
 }
@@ -84,6 +108,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(cli.settings.log_format);
             connect(&cli.settings).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Import {
+            from:
+                ImportFrom::Pocketbase {
+                    path,
+                    dry_run,
+                    merge,
+                },
+        } => {
+            // Read (and validate) the source first: bad input must not create the target.
+            let source = pocketbase::load(&path).await?;
+            let db = connect(&cli.settings).await?;
+            let options = pocketbase::ImportOptions {
+                dry_run,
+                merge,
+                configured_secret: cli
+                    .settings
+                    .auth_secret
+                    .as_ref()
+                    .map(|s| s.expose().to_owned()),
+                token_ttl_secs: cli.settings.token_ttl_secs,
+            };
+            let report = match pocketbase::import(&db, &source, &options).await {
+                Err(pocketbase::ImportError::Store(err)) => {
+                    return Err(anyhow::Error::new(err).context("importing (nothing was written)"));
+                }
+                other => other?,
+            };
+            db.close().await;
+            println!("{report}");
             Ok(())
         }
         Command::Users { action } => {

@@ -2,8 +2,8 @@
 
 mod backends;
 mod config;
-mod durability;
 mod cors;
+mod durability;
 mod errors;
 mod faults;
 mod forge;
@@ -13,6 +13,8 @@ mod login;
 mod openid;
 mod overload;
 mod pg_fixture;
+mod pocketbase_import;
+mod pocketbase_sdk;
 mod profile;
 mod rate_limit;
 mod refresh;

@@ -8,8 +8,9 @@ pub mod envelope;
 mod errors;
 mod fields;
 pub mod framework;
-pub mod rate_limit;
 pub mod payload;
+mod pocketbase;
+pub mod rate_limit;
 mod security;
 mod system;
 pub mod types;
@@ -18,6 +19,7 @@ mod wechat;
 use poem_openapi::{LicenseObject, OpenApiService, Tags};
 
 pub use envelope::{ApiError, ErrorBody};
+pub use pocketbase::PocketBaseApi;
 pub use system::SystemApi;
 pub use wechat::WechatApi;
 
@@ -29,19 +31,26 @@ pub enum ApiTags {
     /// 基于微信 openid 与 PocketBase 原生 token 的认证接口
     #[oai(rename = "微信认证")]
     Wechat,
+    /// PocketBase JS SDK 自带的 auth 接口（authRefresh、getOne），PocketBase 的响应与错误格式
+    #[oai(rename = "PocketBase SDK")]
+    PocketBase,
 }
 
-pub type ApiService = OpenApiService<(SystemApi, WechatApi), ()>;
+pub type ApiService = OpenApiService<(SystemApi, WechatApi, PocketBaseApi), ()>;
 
 /// The API with its generated OpenAPI document. `build_app`, `bai-service spec` and the
 /// spec drift test all use this one function.
 pub fn api_service() -> ApiService {
-    OpenApiService::new((SystemApi, WechatApi), "BAI API", env!("CARGO_PKG_VERSION"))
-        .description(
-            "WeChat mini-program backend, compatible with the PocketBase `bai_api_pb_hooks` API. \
+    OpenApiService::new(
+        (SystemApi, WechatApi, PocketBaseApi),
+        "BAI API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "WeChat mini-program backend, compatible with the PocketBase `bai_api_pb_hooks` API. \
              Every error is `{code, msg, data}` with `code` equal to the HTTP status. \
              On any path, a request whose headers do not arrive within BAI_HEADER_TIMEOUT_MS is \
              answered 408 before it is routed.",
-        )
-        .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
+    )
+    .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
 }

@@ -5,6 +5,8 @@ mod fault;
 mod files;
 mod guards;
 mod health;
+mod import;
+pub mod pocketbase_source;
 mod settings;
 mod users;
 
@@ -26,6 +28,7 @@ use sqlx::sqlite::{
 pub use fault::{Cause, FaultKind};
 pub use guards::Claim;
 use health::HealthGate;
+pub use import::{ImportTarget, ImportWrite};
 pub use users::{CompanyRecord, NewUser, ProfileUpdate, UserRecord};
 
 pub static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");

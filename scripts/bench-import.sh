@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `bai-service import pocketbase` timings: generates PocketBase-shaped databases (PocketBase
+# 0.40.6's own layout, tests/fixtures/pocketbase-0.40.6.sql, plus N users: half with a complete
+# profile, a third linked to one of 1 000 companies, bcrypt-length password hashes) and imports
+# each into a fresh SQLite file (and a fresh PostgreSQL database when BENCH_POSTGRES_URL is set,
+# e.g. postgres://postgres@127.0.0.1:5432/postgres). Prints a markdown table; wall-clock time of
+# the whole command (reading, planning, the one write transaction, migrations of the new target).
+#
+#   BENCH_IMPORT_SIZES  user counts (default "10000 100000")
+#   BENCH_POSTGRES_URL  adds the PostgreSQL target
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+log() { echo "bench-import: $*" >&2; }
+die() { log "$*"; exit 1; }
+command -v sqlite3 >/dev/null || die "sqlite3 is required (apt-get install sqlite3)"
+SIZES=${BENCH_IMPORT_SIZES:-10000 100000}
+
+log "building bai-service (release)"
+cargo build --release -q -p bai-service
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+BIN=${TARGET_DIR:-$ROOT/target}/release/bai-service
+TMP=$(mktemp -d -t bai-bench-import.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+generate() { # N DIR: a PocketBase data dir with N users
+    mkdir -p "$2"
+    { cat tests/fixtures/pocketbase-0.40.6.sql
+      cat <<SQL
+PRAGMA journal_mode = WAL;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+INSERT INTO tbl_company (id, company_id, company_name, created, updated)
+SELECT printf('c%014d', i), printf('C%05d', i), '公司 ' || i, '2025-01-01 08:00:00.000Z', '2025-01-01 08:00:00.000Z' FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+INSERT INTO tbl_auth_users (id, tokenKey, email, emailVisibility, verified, password, openid, users_id,
+    users_type, users_name, users_phone, users_picture, company_id, created, updated)
+SELECT printf('%015d', i), printf('k%049d', i), '', 0, 0,
+    '\$2a\$10\$abcdefghijklmnopqrstuuv0123456789abcdefghijklmnopqrstu',
+    printf('o%027d', i), printf('U%08d', i),
+    CASE WHEN i % 2 = 0 THEN '注册用户' ELSE '游客' END,
+    CASE WHEN i % 2 = 0 THEN '用户' || i ELSE '' END,
+    CASE WHEN i % 2 = 0 THEN printf('138%08d', i) ELSE '' END,
+    CASE WHEN i % 2 = 0 THEN 'https://img.example/' || i || '.png' ELSE '' END,
+    CASE WHEN i % 3 = 0 THEN printf('C%05d', 1 + i % 1000) ELSE '' END,
+    '2025-01-02 08:00:00.000Z', '2025-01-03 08:00:00.000Z' FROM n;
+SQL
+    } | sqlite3 "$2/data.db" >/dev/null
+}
+
+seconds() { # CMD...: runs it, prints its wall-clock seconds
+    local start end
+    start=$(date +%s.%N)
+    "$@" >"$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt" >&2; die "failed: $*"; }
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN {printf "%.2f", e - s}'
+}
+
+echo "| users | target | import | re-run (no-op) |"
+echo "|---:|---|---:|---:|"
+for n in $SIZES; do
+    log "generating a PocketBase database with $n users"
+    generate "$n" "$TMP/pb-$n"
+    url="sqlite://$TMP/target-$n/bai.db"
+    first=$(BAI_DATABASE_URL=$url seconds "$BIN" import pocketbase "$TMP/pb-$n")
+    again=$(BAI_DATABASE_URL=$url seconds "$BIN" import pocketbase "$TMP/pb-$n")
+    echo "| $n | SQLite | $first s | $again s |"
+    if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+        db=bai_bench_import_$$_$n
+        server=${BENCH_POSTGRES_URL%/*}
+        psql -q "$BENCH_POSTGRES_URL" -c "CREATE DATABASE $db" >/dev/null
+        first=$(BAI_DATABASE_URL=$server/$db seconds "$BIN" import pocketbase "$TMP/pb-$n")
+        again=$(BAI_DATABASE_URL=$server/$db seconds "$BIN" import pocketbase "$TMP/pb-$n")
+        psql -q "$BENCH_POSTGRES_URL" -c "DROP DATABASE $db" >/dev/null
+        echo "| $n | PostgreSQL | $first s | $again s |"
+    fi
+done

@@ -1,0 +1,282 @@
+//! `bai-service import pocketbase PATH` as an operator runs it: bad input ends in one line and
+//! exit code 2 with nothing written; a good import prints its summary and never touches the
+//! source file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sqlx::Connection as _;
+
+const FIXTURE: &str = include_str!("../../tests/fixtures/pocketbase-0.40.6.sql");
+const USER: &str = "INSERT INTO tbl_auth_users (id, tokenKey, openid, users_id, users_type, created, updated) \
+     VALUES ('a1b2c3d4e5f6a7b', 'aliceTokenKeyaliceTokenKeyaliceTokenKeyaliceTokenK', 'o-alice', 'U1', '游客', \
+     '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z');";
+
+/// Runs `sql` on a new SQLite file at `path`.
+fn sqlite_file(path: &Path, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+}
+
+/// A PocketBase data directory `name` with one user, then `tweak` applied.
+fn pb_dir(root: &Path, name: &str, tweak: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    sqlite_file(&dir.join("data.db"), &format!("{FIXTURE}\n{USER}\n{tweak}"));
+    dir
+}
+
+/// Runs `import pocketbase ARGS` against an SQLite target in `root/target`; returns the exit
+/// code, stdout and the stderr lines.
+fn import(root: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, Vec<String>) {
+    let url = format!("sqlite://{}/target/bai.db", root.display());
+    let output = Command::new(common::binary())
+        .args(["import", "pocketbase"])
+        .args(args)
+        .env_clear()
+        .env("BAI_DATABASE_URL", url)
+        .envs(env.iter().copied())
+        .current_dir(root)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.code().expect("an exit code"), stdout, stderr)
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_and_writes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let text = root.join("notes.txt");
+    std::fs::write(&text, "not a database at all, just some text\n".repeat(200)).unwrap();
+    let corrupt = pb_dir(root, "corrupt", "").join("data.db");
+    let mut bytes = std::fs::read(&corrupt).unwrap();
+    bytes[..16].copy_from_slice(b"garbage garbage!");
+    std::fs::write(&corrupt, bytes).unwrap();
+    let other = root.join("other.db");
+    sqlite_file(&other, "CREATE TABLE things (id TEXT);");
+    let no_users = pb_dir(
+        root,
+        "no_users",
+        "DELETE FROM _collections WHERE name = 'tbl_auth_users';",
+    );
+    let renamed = pb_dir(
+        root,
+        "renamed",
+        "ALTER TABLE tbl_auth_users RENAME COLUMN tokenKey TO token_key;",
+    );
+    let old = pb_dir(
+        root,
+        "old",
+        "UPDATE _collections SET options = '{}' WHERE name = 'tbl_auth_users';",
+    );
+    let empty = root.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let zip = root.join("pb_backup.zip");
+    std::fs::write(&zip, b"PK\x03\x04").unwrap();
+
+    let cases: [(PathBuf, &str); 8] = [
+        (root.join("missing"), "no such file"),
+        (
+            empty.clone(),
+            "no data.db in this directory (is it a PocketBase pb_data directory?)",
+        ),
+        (
+            text,
+            "cannot read it as a PocketBase database (file is not a database)",
+        ),
+        (
+            corrupt.clone(),
+            "cannot read it as a PocketBase database (file is not a database)",
+        ),
+        (
+            other.clone(),
+            "not a PocketBase database (no _collections table)",
+        ),
+        (
+            no_users.join("data.db"),
+            "the PocketBase database has no tbl_auth_users auth collection",
+        ),
+        (
+            renamed.join("data.db"),
+            "a different schema: tbl_auth_users has no 'tokenKey' column",
+        ),
+        (
+            old.join("data.db"),
+            "a different schema: tbl_auth_users has no options.authToken.secret (PocketBase before 0.23? upgrade it first)",
+        ),
+    ];
+    for (path, why) in cases {
+        let (code, stdout, stderr) = import(root, &[], &[path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{path:?}: {stderr:?}");
+        assert_eq!(stderr, [format!("error: {}: {why}", path.display())]);
+        assert_eq!(stdout, "");
+        assert!(
+            !root.join("target").exists(),
+            "{path:?}: the target was created"
+        );
+    }
+    let (code, _, stderr) = import(root, &[], &[zip.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let prefix = format!("error: {}: not a readable zip file (", zip.display());
+    assert!(
+        stderr.len() == 1 && stderr[0].starts_with(&prefix),
+        "{stderr:?}"
+    );
+    let (code, _, stderr) = import(root, &[], &[empty.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(
+        (code, stderr.len()),
+        (2, 1),
+        "a dry run reports bad input the same way"
+    );
+}
+
+#[test]
+fn an_import_prints_a_summary_leaves_the_source_untouched_and_refuses_a_different_secret() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let source = pb_dir(root, "pb_data", "");
+    let before = std::fs::read(source.join("data.db")).unwrap();
+
+    let other_secret = "y".repeat(40);
+    let (code, stdout, stderr) = import(root, &[("BAI_AUTH_SECRET", &other_secret)], &["pb_data"]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(
+        stderr[0].starts_with(
+            "error: BAI_AUTH_SECRET differs from PocketBase's tbl_auth_users authToken.secret"
+        ),
+        "{stderr:?}"
+    );
+    assert!(stdout.is_empty());
+
+    let (code, stdout, stderr) = import(root, &[], &["pb_data"]);
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(
+        stdout.contains("tbl_auth_users: 1 in PocketBase; imported 1 new"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fields with no column here, kept per record in pocketbase_fields: tbl_auth_users: email, emailVisibility, password, verified"), "{stdout}");
+    assert!(
+        stdout.contains("auth secret: PocketBase's authToken.secret adopted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("token lifetime: PocketBase authToken.duration 432000 s; BAI_TOKEN_TTL"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = import(root, &[], &["pb_data/data.db"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("nothing to do"), "{stdout}");
+    assert_eq!(
+        std::fs::read(source.join("data.db")).unwrap(),
+        before,
+        "the source is never written"
+    );
+}
+
+#[test]
+fn a_live_pocketbase_in_wal_mode_keeps_writing_during_the_import() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let source = pb_dir(root, "pb_data", "PRAGMA journal_mode = WAL;");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}/data.db", source.display());
+    let mut writer = runtime
+        .block_on(sqlx::SqliteConnection::connect(&url))
+        .unwrap();
+    // PocketBase, mid-write: a write transaction holding SQLite's write lock.
+    runtime
+        .block_on(sqlx::raw_sql(
+            "BEGIN IMMEDIATE; INSERT INTO tbl_auth_users (id, tokenKey, openid, users_id, users_type, created, updated) \
+             VALUES ('b1b2c3d4e5f6a7b', 'bobTokenKeybobTokenKeybobTokenKeybobTokenKeybobTok', 'o-bob', 'U2', '游客', \
+             '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z');",
+        ).execute(&mut writer))
+        .unwrap();
+
+    let (code, stdout, stderr) = import(root, &[], &["pb_data"]);
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(
+        stdout.contains("tbl_auth_users: 1 in PocketBase; imported 1 new"),
+        "the committed rows only: {stdout}"
+    );
+
+    // The import took no lock that stops the writer.
+    runtime
+        .block_on(sqlx::raw_sql("COMMIT").execute(&mut writer))
+        .unwrap();
+    let (count,): (i64,) = runtime
+        .block_on(sqlx::query_as("SELECT COUNT(*) FROM tbl_auth_users").fetch_one(&mut writer))
+        .unwrap();
+    assert_eq!(count, 2);
+}
+
+/// A zip holding `entries` (name, file to store), as PocketBase's backups are laid out.
+fn zip_of(path: &Path, entries: &[(&str, &Path)]) {
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, file) in entries {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::copy(&mut std::fs::File::open(file).unwrap(), &mut writer).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+#[test]
+fn a_pocketbase_backup_zip_imports_like_its_data_dir() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let source = pb_dir(root, "pb_data", "");
+    let notes = root.join("notes.txt");
+    std::fs::write(&notes, "hello").unwrap();
+    zip_of(
+        &root.join("pb_backup.zip"),
+        &[("data.db", &source.join("data.db")), ("storage/x", &notes)],
+    );
+    zip_of(&root.join("other.zip"), &[("notes.txt", &notes)]);
+
+    let (code, _, stderr) = import(root, &[], &["other.zip"]);
+    assert_eq!(
+        (code, stderr),
+        (
+            2,
+            vec![
+                "error: other.zip: no data.db in this zip (is it a PocketBase backup?)".to_owned()
+            ]
+        )
+    );
+    let (code, stdout, stderr) = import(root, &[], &["pb_backup.zip"]);
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(
+        stdout.contains("tbl_auth_users: 1 in PocketBase; imported 1 new"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = import(root, &[], &["pb_data"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("nothing to do"),
+        "the zip and the directory hold the same: {stdout}"
+    );
+}
