@@ -212,11 +212,6 @@ impl Settings {
                 return Err(ConfigError::MissingInProduction("BAI_AUTH_SECRET"));
             }
         }
-        if !cfg!(feature = "dev-sim") && self.wechat_appid.is_none() {
-            return Err(ConfigError::Incomplete(
-                crate::dev_sim::CREDENTIALS_REQUIRED,
-            ));
-        }
         if self.wechat_appid.is_some() != self.wechat_secret.is_some() {
             return Err(ConfigError::Incomplete(
                 "BAI_WECHAT_APPID and BAI_WECHAT_SECRET must be set together",

@@ -9,6 +9,15 @@ use crate::wechat::WechatCredentials;
 pub const CREDENTIALS_REQUIRED: &str = "BAI_WECHAT_APPID and BAI_WECHAT_SECRET are required: this \
      build has no in-process wechat-sim (it was built without the dev-sim feature)";
 
+/// Serving without credentials needs the simulator: refused up front, before the database is
+/// touched, in a build without it. (The other commands need no WeChat at all.)
+pub fn check_available(settings: &Settings) -> Result<(), crate::config::ConfigError> {
+    if cfg!(feature = "dev-sim") || settings.wechat_appid.is_some() {
+        return Ok(());
+    }
+    Err(crate::config::ConfigError::Incomplete(CREDENTIALS_REQUIRED))
+}
+
 #[cfg(feature = "dev-sim")]
 pub use enabled::{DevSimulator, resolve};
 

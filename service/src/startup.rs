@@ -44,6 +44,7 @@ impl Application {
     /// when no credentials are configured), and binds the listener (`:0` picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
+        dev_sim::check_available(&settings)?;
         let cors = CorsOrigins::parse(&settings.cors_origins).map_err(anyhow::Error::msg)?;
         let db = Db::connect(&DbOptions {
             url: settings.database_url.clone(),

@@ -9,8 +9,8 @@ use bai_service::store::{Db, DbOptions};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 
+use crate::forge::hs256;
 use crate::helpers::{BACKEND, Backend, TestApp, e2e_test, spawn_app_with};
-use crate::tokens::hs256;
 
 const FIXTURE: &str = include_str!("../fixtures/pocketbase-0.40.6.sql");
 pub const ALICE_ID: &str = "a1b2c3d4e5f6a7b";
@@ -75,6 +75,7 @@ async fn target(dir: &Path) -> (String, Db) {
         url: url.clone(),
         max_connections: 2,
         acquire_timeout: std::time::Duration::from_secs(5),
+        busy_timeout: std::time::Duration::from_secs(5),
     })
     .await
     .unwrap();

@@ -41,6 +41,10 @@ const ROUTES: &[(&str, Target)] = &[
     ("errors__malformed_json_", LOGIN),
     ("errors__text_plain_body_", LOGIN),
     ("durability__a_full_disk_", LOGIN),
+    (
+        "pocketbase_sdk__auth_refresh_",
+        Target::Operation("post", "/api/collections/{collection}/auth-refresh"),
+    ),
 ];
 
 struct Snapshot {

@@ -1,7 +1,8 @@
 //! The OpenAPI document as committed and as served: poem-openapi's, plus what it cannot say.
 //!
 //! - `security: []` on every operation without a security requirement: public on purpose, not
-//!   forgotten (redocly's `security-defined`).
+//!   forgotten (redocly's `security-defined`); the PocketBase SDK routes, which check the token
+//!   themselves, say `bearerAuth`.
 //! - `servers`: the committed file names the default `cargo run` address as an example; the
 //!   served document says `/`, so Swagger UI calls the host and port it was loaded from
 //!   (`127.0.0.1` or `localhost`, any `BAI_ADDR`, behind a proxy).
@@ -13,6 +14,17 @@ use serde_yaml::{Mapping, Sequence, Value};
 
 use super::api_service;
 
+/// The PocketBase SDK's routes read `Authorization` themselves, so that even their 401 keeps
+/// PocketBase's error shape; poem-openapi cannot see that they need the bearer token.
+const POCKETBASE_SDK_PATHS: &str = "/api/collections/";
+
+/// `[{bearerAuth: []}]`
+fn bearer_auth() -> Sequence {
+    let mut requirement = Mapping::new();
+    requirement.insert("bearerAuth".into(), Value::Sequence(Sequence::new()));
+    vec![Value::Mapping(requirement)]
+}
+
 /// The example server of the committed document.
 const EXAMPLE_SERVER: &str = "http://localhost:8090";
 
@@ -20,12 +32,20 @@ const EXAMPLE_SERVER: &str = "http://localhost:8090";
 fn document(server: &str, description: &str) -> Value {
     let mut doc: Value =
         serde_yaml::from_str(&api_service().spec_yaml()).expect("poem-openapi's YAML parses");
-    for (_, item) in doc["paths"].as_mapping_mut().into_iter().flatten() {
+    for (path, item) in doc["paths"].as_mapping_mut().into_iter().flatten() {
+        let reads_its_own_token = path
+            .as_str()
+            .is_some_and(|p| p.starts_with(POCKETBASE_SDK_PATHS));
         for (_, operation) in item.as_mapping_mut().into_iter().flatten() {
             if let Some(operation) = operation.as_mapping_mut()
                 && !operation.contains_key("security")
             {
-                operation.insert("security".into(), Value::Sequence(Sequence::new()));
+                let security = if reads_its_own_token {
+                    bearer_auth()
+                } else {
+                    Sequence::new()
+                };
+                operation.insert("security".into(), Value::Sequence(security));
             }
         }
     }

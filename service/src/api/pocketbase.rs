@@ -6,10 +6,10 @@ use poem::Request;
 use poem::http::header::AUTHORIZATION;
 use poem::web::Data;
 use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
+use super::payload::Json;
 use super::types::{AuthRecord, UserInfo};
 use crate::pocketbase::sdk::{self, SdkError};
 use crate::state::AppState;
