@@ -60,3 +60,7 @@ docs-check:
 # The switch from PocketBase on the real binary: PocketBase 0.40.6 + hooks issue tokens, import, bai-service accepts them all (MIGRATE_CHECK_POSTGRES_URL adds PostgreSQL).
 migrate-check:
     bash scripts/migrate-check.sh
+
+# Mutation testing of the critical code (docs/testing.md); hours on 2 cores. Extra arguments go to cargo-mutants.
+mutants *args:
+    bash scripts/mutants.sh {{args}}
