@@ -53,3 +53,7 @@ bench-pocketbase:
 # wechat-sim's intercepting proxy; packages cached in target/sdk-cache.
 sdk-check:
     bash scripts/sdk-check.sh
+
+# A scrape after a full flow, checked by `promtool check metrics` (installs Debian's prometheus).
+metrics-check:
+    bash scripts/metrics-check.sh

@@ -130,6 +130,16 @@ pub struct Settings {
     /// How often expired 429-guard claims are deleted, in seconds.
     #[arg(long, env = "BAI_GUARD_PURGE_INTERVAL", default_value_t = DEFAULT_GUARD_PURGE_INTERVAL_SECS)]
     pub guard_purge_interval_secs: u64,
+
+    /// Where Prometheus scrapes `GET /metrics`, e.g. `127.0.0.1:9464`; unset: no metrics.
+    /// Always a listener of its own, never the public port.
+    #[arg(long, env = "BAI_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// After SIGTERM, how long `/readyz` answers 503 while requests are still served, so load
+    /// balancers stop sending traffic before the listener closes, in milliseconds.
+    #[arg(long, env = "BAI_SHUTDOWN_DRAIN_MS", default_value_t = 0)]
+    pub shutdown_drain_ms: u64,
 }
 
 impl Settings {
@@ -160,6 +170,8 @@ impl Settings {
             rate_limit_burst: DEFAULT_CLIENT_BURST,
             wechat_max_rps: DEFAULT_WECHAT_MAX_RPS,
             guard_purge_interval_secs: DEFAULT_GUARD_PURGE_INTERVAL_SECS,
+            metrics_addr: None,
+            shutdown_drain_ms: 0,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod cli_error;
 pub mod config;
 pub mod connections;
 mod idle;
+pub mod meters;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -17,6 +18,7 @@ use crate::auth::{Tokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Secret, Settings};
 use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
 use crate::idle::ConnLimits;
+use crate::meters::{self, RequestMeters};
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
 use crate::wechat::{WechatClient, WechatCredentials};
@@ -36,6 +38,10 @@ pub struct Application {
     database_location: String,
     /// The in-process simulator of zero-config development; lives as long as the app.
     simulator: Option<Simulator>,
+    /// The metrics listener (`BAI_METRICS_ADDR`), bound at build so a clash fails start-up.
+    metrics: Option<meters::Listener>,
+    /// How long `/readyz` answers 503 before the listener closes on shutdown.
+    shutdown_drain: Duration,
 }
 
 impl Application {
@@ -97,12 +103,17 @@ impl Application {
             .first()
             .and_then(|addr| addr.as_socket_addr())
             .context("the listener has no TCP address")?;
+        let metrics = match &settings.metrics_addr {
+            Some(addr) => Some(meters::bind(addr).await?),
+            None => None,
+        };
         let limits = ServerLimits {
             request_timeout: Duration::from_millis(settings.request_timeout_ms),
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
             header_timeout: Duration::from_millis(settings.header_timeout_ms),
             max_connections: max_connections(&settings),
             guard_purge_interval: Duration::from_secs(settings.guard_purge_interval_secs),
+            metrics: metrics.is_some(),
         };
         Ok(Self {
             acceptor,
@@ -111,7 +122,14 @@ impl Application {
             limits,
             database_location: settings.database_location(),
             simulator,
+            metrics,
+            shutdown_drain: Duration::from_millis(settings.shutdown_drain_ms),
         })
+    }
+
+    /// Where `GET /metrics` is served, when `BAI_METRICS_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.local_addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -150,9 +168,28 @@ impl Application {
             header_timeout_response,
         );
         let acceptor = Capped::new(self.acceptor, registry);
+        // Readiness fails first; the listener closes only after the drain period, so load
+        // balancers that poll `/readyz` stop sending before connections are refused.
+        let state = self.state.clone();
+        let drain = self.shutdown_drain;
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            state.draining.store(true, Ordering::Release);
+            tokio::time::sleep(drain).await;
+        };
+        let metrics = self.metrics.map(|m| {
+            tokio::spawn(m.serve(self.state.db.clone(), async move {
+                let _ = closed_rx.await;
+            }))
+        });
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
+        let _ = closed_tx.send(());
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         purge.abort();
         prune.abort();
         self.state.db.close().await;
@@ -177,6 +214,9 @@ impl Application {
             database = self.state.db.backend(),
             database_location = %self.database_location,
             wechat = %self.state.wechat.api_base(),
+            metrics = %self
+                .metrics_addr()
+                .map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
             "bai-service is listening"
         );
         if let Some(sim) = &self.simulator {
@@ -199,6 +239,8 @@ pub struct ServerLimits {
     pub header_timeout: Duration,
     pub max_connections: usize,
     pub guard_purge_interval: Duration,
+    /// Whether requests are measured (a metrics listener is configured).
+    pub metrics: bool,
 }
 
 /// `BAI_MAX_CONNECTIONS`, or what the open-file limit (raised to its hard limit) allows.
@@ -247,6 +289,20 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
             ("/openapi.yaml", "GET"),
         ],
     );
+    let meters = limits.metrics.then(|| {
+        let spec: serde_json::Value = serde_json::from_str(&api.spec()).unwrap_or_default();
+        let paths = spec["paths"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        RequestMeters::new(
+            paths
+                .iter()
+                .map(String::as_str)
+                .chain(["/openapi.json", "/openapi.yaml"]),
+            &["/docs"],
+        )
+    });
     let docs = api.swagger_ui();
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
@@ -255,7 +311,7 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
         .at("/openapi.yaml", spec_yaml)
         .nest("/docs", docs)
         .nest("/", api)
-        .with(Edge::new(state, allow, limits.request_timeout))
+        .with(Edge::new(state, allow, limits.request_timeout).with_meters(meters))
 }
 
 /// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without, but with a

@@ -6,6 +6,7 @@ pub mod envelope;
 mod errors;
 mod fields;
 pub mod framework;
+mod probes;
 pub mod rate_limit;
 mod security;
 mod system;
@@ -15,6 +16,7 @@ mod wechat;
 use poem_openapi::{OpenApiService, Tags};
 
 pub use envelope::{ApiError, ErrorBody};
+pub use probes::ProbeApi;
 pub use system::SystemApi;
 pub use wechat::WechatApi;
 
@@ -28,17 +30,21 @@ pub enum ApiTags {
     Wechat,
 }
 
-pub type ApiService = OpenApiService<(SystemApi, WechatApi), ()>;
+pub type ApiService = OpenApiService<(SystemApi, ProbeApi, WechatApi), ()>;
 
 /// The API with its generated OpenAPI document. `build_app`, `bai-service spec` and the
 /// spec drift test all use this one function.
 pub fn api_service() -> ApiService {
-    OpenApiService::new((SystemApi, WechatApi), "BAI API", env!("CARGO_PKG_VERSION"))
-        .description(
-            "WeChat mini-program backend, compatible with the PocketBase `bai_api_pb_hooks` API. \
+    OpenApiService::new(
+        (SystemApi, ProbeApi, WechatApi),
+        "BAI API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "WeChat mini-program backend, compatible with the PocketBase `bai_api_pb_hooks` API. \
              Every error is `{code, msg, data}` with `code` equal to the HTTP status. \
              On any path, a request whose headers do not arrive within BAI_HEADER_TIMEOUT_MS is \
              answered 408 before it is routed.",
-        )
-        .server("http://localhost:8090")
+    )
+    .server("http://localhost:8090")
 }
