@@ -117,7 +117,7 @@ fn intern(template: &str) -> &'static str {
     static INTERNED: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Default::default);
     let mut set = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(known) = set.get(template) {
-        return *known;
+        return known;
     }
     let leaked: &'static str = Box::leak(template.to_owned().into_boxed_str());
     set.insert(leaked);
@@ -155,7 +155,7 @@ impl RequestMeters {
     /// The route template a path is served by, or `unmatched`.
     pub fn route(&self, path: &str) -> &'static str {
         if let Some(route) = self.routes.get(path) {
-            return *route;
+            return route;
         }
         self.prefixes
             .iter()
