@@ -307,21 +307,15 @@ pub async fn bind(addr: &str) -> anyhow::Result<Listener> {
 }
 
 impl Listener {
-    /// Serves `GET /metrics` until `shutdown`; what changes only at scrape time (the pool, the
-    /// process) is sampled then.
-    pub async fn serve(
-        self,
-        db: Db,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    /// Serves `GET /metrics` until the task is aborted; what changes only at scrape time (the
+    /// pool, the process) is sampled then.
+    pub async fn serve(self, db: Db) -> std::io::Result<()> {
         let app = Route::new().at("/metrics", get(scrape)).data(Scrape {
             handle: self.handle,
             db,
             process: Arc::new(metrics_process::Collector::default()),
         });
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, None)
-            .await
+        Server::new_with_acceptor(self.acceptor).run(app).await
     }
 }
 

@@ -168,28 +168,22 @@ impl Application {
             header_timeout_response,
         );
         let acceptor = Capped::new(self.acceptor, registry);
-        // Readiness fails first; the listener closes only after the drain period, so load
-        // balancers that poll `/readyz` stop sending before connections are refused.
+        // `/readyz` fails first and the listener closes after the drain: load balancers go first.
         let state = self.state.clone();
         let drain = self.shutdown_drain;
-        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             shutdown.await;
             state.draining.store(true, Ordering::Release);
             tokio::time::sleep(drain).await;
         };
-        let metrics = self.metrics.map(|m| {
-            tokio::spawn(m.serve(self.state.db.clone(), async move {
-                let _ = closed_rx.await;
-            }))
-        });
+        let metrics = self
+            .metrics
+            .map(|m| tokio::spawn(m.serve(self.state.db.clone())));
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
-        let _ = closed_tx.send(());
-        if let Some(metrics) = metrics {
-            let _ = metrics.await;
-        }
+        // Scrapes are served until the very end, so the drain itself can be watched.
+        metrics.inspect(tokio::task::JoinHandle::abort);
         purge.abort();
         prune.abort();
         self.state.db.close().await;
