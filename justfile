@@ -64,3 +64,7 @@ migrate-check:
 # Mutation testing of the critical code (docs/testing.md); hours on 2 cores. Extra arguments go to cargo-mutants.
 mutants *args:
     bash scripts/mutants.sh {{args}}
+
+# A scrape after a full flow, checked by `promtool check metrics` (installs Debian's prometheus).
+metrics-check:
+    bash scripts/metrics-check.sh

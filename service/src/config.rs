@@ -133,6 +133,16 @@ pub struct Settings {
     /// Origins browsers may call from: `*` (any, as PocketBase) or a comma-separated list.
     #[arg(long, env = "BAI_CORS_ORIGINS", default_value = "*")]
     pub cors_origins: String,
+
+    /// Where Prometheus scrapes `GET /metrics`, e.g. `127.0.0.1:9464`; unset: no metrics.
+    /// Always a listener of its own, never the public port.
+    #[arg(long, env = "BAI_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// After SIGTERM, how long `/readyz` answers 503 while requests are still served, so load
+    /// balancers stop sending traffic before the listener closes, in milliseconds.
+    #[arg(long, env = "BAI_SHUTDOWN_DRAIN_MS", default_value_t = 0)]
+    pub shutdown_drain_ms: u64,
 }
 
 impl Settings {
@@ -164,6 +174,8 @@ impl Settings {
             wechat_max_rps: DEFAULT_WECHAT_MAX_RPS,
             guard_purge_interval_secs: DEFAULT_GUARD_PURGE_INTERVAL_SECS,
             cors_origins: "*".into(),
+            metrics_addr: None,
+            shutdown_drain_ms: 0,
         }
     }
 

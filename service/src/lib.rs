@@ -11,6 +11,7 @@ pub mod connections;
 pub mod dev_sim;
 mod idle;
 pub mod pocketbase;
+pub mod meters;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -18,6 +19,7 @@ use crate::config::{DEFAULT_WECHAT_API_BASE, Settings};
 use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
 use crate::dev_sim::{self, DevSimulator};
 use crate::idle::ConnLimits;
+use crate::meters::{self, RequestMeters};
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
 use crate::wechat::{WechatClient, WechatCredentials};
@@ -37,6 +39,10 @@ pub struct Application {
     database_location: String,
     /// The in-process simulator of zero-config development; lives as long as the app.
     simulator: Option<DevSimulator>,
+    /// The metrics listener (`BAI_METRICS_ADDR`), bound at build so a clash fails start-up.
+    metrics: Option<meters::Listener>,
+    /// How long `/readyz` answers 503 before the listener closes on shutdown.
+    shutdown_drain: Duration,
 }
 
 impl Application {
@@ -100,6 +106,10 @@ impl Application {
             .first()
             .and_then(|addr| addr.as_socket_addr())
             .context("the listener has no TCP address")?;
+        let metrics = match &settings.metrics_addr {
+            Some(addr) => Some(meters::bind(addr).await?),
+            None => None,
+        };
         let limits = ServerLimits {
             request_timeout: Duration::from_millis(settings.request_timeout_ms),
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
@@ -107,6 +117,7 @@ impl Application {
             max_connections: max_connections(&settings),
             guard_purge_interval: Duration::from_secs(settings.guard_purge_interval_secs),
             cors,
+            metrics: metrics.is_some(),
         };
         Ok(Self {
             acceptor,
@@ -115,7 +126,14 @@ impl Application {
             limits,
             database_location: settings.database_location(),
             simulator,
+            metrics,
+            shutdown_drain: Duration::from_millis(settings.shutdown_drain_ms),
         })
+    }
+
+    /// Where `GET /metrics` is served, when `BAI_METRICS_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.local_addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -150,9 +168,22 @@ impl Application {
             header_timeout_response,
         );
         let acceptor = Capped::new(self.acceptor, registry);
+        // `/readyz` fails first and the listener closes after the drain: load balancers go first.
+        let state = self.state.clone();
+        let drain = self.shutdown_drain;
+        let shutdown = async move {
+            shutdown.await;
+            state.draining.store(true, Ordering::Release);
+            tokio::time::sleep(drain).await;
+        };
+        let metrics = self
+            .metrics
+            .map(|m| tokio::spawn(m.serve(self.state.db.clone())));
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
+        // Scrapes are served until the very end, so the drain itself can be watched.
+        metrics.inspect(tokio::task::JoinHandle::abort);
         purge.abort();
         prune.abort();
         self.state.db.close().await;
@@ -177,6 +208,9 @@ impl Application {
             database = self.state.db.backend(),
             database_location = %self.database_location,
             wechat = %self.state.wechat.api_base(),
+            metrics = %self
+                .metrics_addr()
+                .map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
             "bai-service is listening"
         );
         if let Some(sim) = &self.simulator {
@@ -201,6 +235,8 @@ pub struct ServerLimits {
     pub guard_purge_interval: Duration,
     /// `BAI_CORS_ORIGINS`
     pub cors: CorsOrigins,
+    /// Whether requests are measured (a metrics listener is configured).
+    pub metrics: bool,
 }
 
 /// `BAI_MAX_CONNECTIONS`, or what the open-file limit (raised to its hard limit) allows.
@@ -249,17 +285,28 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
             ("/openapi.yaml", "GET"),
         ],
     );
+    let meters = limits.metrics.then(|| {
+        let spec: serde_json::Value = serde_json::from_str(&api.spec()).unwrap_or_default();
+        let paths = spec["paths"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        RequestMeters::new(
+            paths
+                .iter()
+                .map(String::as_str)
+                .chain(["/openapi.json", "/openapi.yaml"]),
+            &["/docs"],
+        )
+    });
     let (spec_json, spec_yaml, docs) = crate::api::document::endpoints();
     let routes = Route::new()
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
         .nest("/docs", docs)
         .nest("/", api);
-    with_cors(routes, limits.cors, allow.clone()).with(Edge::new(
-        state,
-        allow,
-        limits.request_timeout,
-    ))
+    with_cors(routes, limits.cors, allow.clone())
+        .with(Edge::new(state, allow, limits.request_timeout).with_meters(meters))
 }
 
 /// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without: the

@@ -1,6 +1,7 @@
 //! What every request handler shares.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::api::rate_limit::ClientLimit;
@@ -20,6 +21,8 @@ pub struct Inner {
     pub guard_ttl: Duration,
     /// The per-client rate limit of login and profile (applied in `api/`).
     pub client_limit: ClientLimit,
+    /// Set when a graceful shutdown begins: `/readyz` answers 503 from then on.
+    pub draining: AtomicBool,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             wechat,
             guard_ttl,
             client_limit,
+            draining: AtomicBool::new(false),
         }))
     }
 }

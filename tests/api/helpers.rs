@@ -80,6 +80,9 @@ pub struct TestApp {
     pub backend: Backend,
     /// What the app was started with, so that a replica can be started on the same data.
     pub settings: Settings,
+    /// `http://host:port` of the metrics listener, when `metrics_addr` was set.
+    pub metrics_address: Option<String>,
+    stop: Arc<tokio::sync::Notify>,
     _data_dir: Arc<tempfile::TempDir>,
 }
 
@@ -120,7 +123,10 @@ async fn start(
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = stop.clone();
+    tokio::spawn(app.run_until(async move { stopped.notified().await }));
     TestApp {
         address,
         client: reqwest::Client::builder().build().unwrap(),
@@ -128,6 +134,8 @@ async fn start(
         state,
         backend,
         settings,
+        metrics_address,
+        stop,
         _data_dir: data_dir,
     }
 }
@@ -142,6 +150,11 @@ impl TestApp {
             self.backend,
         )
         .await
+    }
+
+    /// Begins a graceful shutdown, as SIGTERM does.
+    pub fn shut_down(&self) {
+        self.stop.notify_one();
     }
 
     pub fn db(&self) -> &Db {

@@ -10,6 +10,7 @@
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ use super::access_log;
 use super::envelope::{ApiError, msg};
 use super::framework::{AllowIndex, limit_body, render_error, render_panic};
 use crate::auth::normalize_authorization;
+use crate::meters::RequestMeters;
 use crate::state::AppState;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,6 +34,8 @@ pub struct Edge {
     state: AppState,
     allow: AllowIndex,
     request_timeout: Duration,
+    /// Request metrics, when a metrics listener is configured.
+    meters: Option<Arc<RequestMeters>>,
 }
 
 impl Edge {
@@ -40,7 +44,13 @@ impl Edge {
             state,
             allow,
             request_timeout,
+            meters: None,
         }
+    }
+
+    pub fn with_meters(mut self, meters: Option<RequestMeters>) -> Self {
+        self.meters = meters.map(Arc::new);
+        self
     }
 }
 
@@ -81,6 +91,8 @@ impl<E: Endpoint> EdgeEndpoint<E> {
         let method = req.method().clone();
         let uri = req.uri().clone();
         let remote = req.remote_addr().clone();
+        let meters = self.edge.meters.as_deref();
+        let in_flight = meters.map(RequestMeters::start);
         req.set_data(self.edge.state.clone());
         let bounded = tokio::time::timeout(self.edge.request_timeout, self.handle(req));
         let response = match catch_panic(bounded).await {
@@ -92,6 +104,11 @@ impl<E: Endpoint> EdgeEndpoint<E> {
             Err(panic) => render_panic(panic),
         };
         access_log::record(&method, uri.path(), response.status(), started, &remote);
+        if let Some(meters) = meters {
+            let took = started.elapsed().as_secs_f64();
+            meters.finished(meters.route(uri.path()), &method, response.status(), took);
+        }
+        drop(in_flight);
         response
     }
 

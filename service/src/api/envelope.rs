@@ -99,6 +99,8 @@ pub mod msg {
     pub const WECHAT_TIMEOUT: &str = "微信服务响应超时，请稍后再试";
     pub const INTERNAL: &str = "服务器内部错误";
     pub const UNHEALTHY: &str = "服务不可用：数据库无法访问";
+    pub const SCHEMA_OUTDATED: &str = "服务不可用：数据库结构版本不符";
+    pub const DRAINING: &str = "服务正在停止";
     pub const STORAGE_UNAVAILABLE: &str = "服务暂不可用，请稍后再试";
 }
 

@@ -3,6 +3,7 @@
 use poem::http::StatusCode;
 
 use super::envelope::{ApiError, msg};
+use crate::meters;
 use crate::store::{FaultKind, StoreError};
 use crate::users::{UserError, WechatStep};
 use crate::wechat::WechatError;
@@ -52,11 +53,13 @@ fn from_store(err: &StoreError) -> ApiError {
     match err.kind() {
         FaultKind::Unavailable(cause) => {
             let operation = if err.is_write() { "write" } else { "read" };
+            meters::db_error(cause.as_str(), operation);
             tracing::error!(%cause, operation, error = %err, "database unavailable");
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg::STORAGE_UNAVAILABLE)
                 .with_retry_after(STORAGE_RETRY_AFTER_SECS)
         }
         FaultKind::Bug => {
+            meters::db_error("bug", if err.is_write() { "write" } else { "read" });
             tracing::error!(error = %err, "database failure");
             ApiError::internal()
         }

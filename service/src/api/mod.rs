@@ -10,6 +10,7 @@ mod fields;
 pub mod framework;
 pub mod payload;
 mod pocketbase;
+mod probes;
 pub mod rate_limit;
 mod security;
 mod system;
@@ -20,6 +21,7 @@ use poem_openapi::{LicenseObject, OpenApiService, Tags};
 
 pub use envelope::{ApiError, ErrorBody};
 pub use pocketbase::PocketBaseApi;
+pub use probes::ProbeApi;
 pub use system::SystemApi;
 pub use wechat::WechatApi;
 
@@ -36,13 +38,13 @@ pub enum ApiTags {
     PocketBase,
 }
 
-pub type ApiService = OpenApiService<(SystemApi, WechatApi, PocketBaseApi), ()>;
+pub type ApiService = OpenApiService<(SystemApi, ProbeApi, WechatApi, PocketBaseApi), ()>;
 
 /// The API with its generated OpenAPI document. `build_app`, `bai-service spec` and the
 /// spec drift test all use this one function.
 pub fn api_service() -> ApiService {
     OpenApiService::new(
-        (SystemApi, WechatApi, PocketBaseApi),
+        (SystemApi, ProbeApi, WechatApi, PocketBaseApi),
         "BAI API",
         env!("CARGO_PKG_VERSION"),
     )

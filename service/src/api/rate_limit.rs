@@ -15,6 +15,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request};
 
 use super::envelope::{ApiError, msg};
 use crate::config::TrustedProxy;
+use crate::meters;
 use crate::state::AppState;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -136,6 +137,7 @@ pub fn per_client_limit<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
         {
             let limit = &state.client_limit;
             if let Err(seconds) = limit.check(limit.client_ip(peer.ip(), req.headers())) {
+                meters::rate_limited("client");
                 return Ok(
                     ApiError::new(StatusCode::TOO_MANY_REQUESTS, msg::CLIENT_RATE_LIMITED)
                         .with_retry_after(seconds.max(1))

@@ -83,6 +83,22 @@ pub struct HealthEnvelope {
     pub data: HealthData,
 }
 
+/// 探针结果
+#[derive(Debug, Object)]
+pub struct ProbeData {
+    /// `alive` (livez); `ready`, or why not: `draining`, `database_unavailable`,
+    /// `schema_outdated` (readyz)
+    pub status: String,
+    pub timestamp: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct ProbeEnvelope {
+    pub code: u16,
+    pub msg: String,
+    pub data: ProbeData,
+}
+
 #[derive(Debug, Object)]
 pub struct HelloWorldData {
     pub message: String,

@@ -76,6 +76,27 @@ impl Db {
         self.check_writes().await
     }
 
+    /// Whether every migration this binary embeds has been applied (a replica started from an
+    /// older binary's database, or a failed migration, is not ready).
+    pub async fn schema_current(&self) -> Result<bool, StoreError> {
+        let expected = match &self.pools {
+            Pools::Sqlite(_) => &super::SQLITE_MIGRATOR,
+            Pools::Postgres(_) => &super::POSTGRES_MIGRATOR,
+        }
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0);
+        let applied: i64 = with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(applied >= expected)
+    }
+
     async fn ping_read(&self) -> Result<(), StoreError> {
         let gate = &self.health;
         let (begun, ended) = (

@@ -10,6 +10,7 @@ use super::model::{
 use super::sanitize::{sanitize_code, sanitize_name, sanitize_picture_url};
 use super::{UserError, ids};
 use crate::auth::{AuthClaims, TokenError, Tokens};
+use crate::meters;
 use crate::state::AppState;
 use crate::store::{Claim, Db, NewUser, ProfileUpdate, StoreError, UserRecord};
 
@@ -49,7 +50,10 @@ pub struct ProfileInput {
 pub async fn login(state: &AppState, users_wx_code: &str) -> Result<AuthOutcome, UserError> {
     let code = sanitize_code("users_wx_code", users_wx_code)?;
     // Before the claim: a flood over the ceiling must neither reach WeChat nor write a row.
-    state.wechat.reserve()?;
+    state
+        .wechat
+        .reserve()
+        .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;
     let guard_key = guard_key("users_wx_code", &code);
     claim(state, &guard_key).await?;
 
@@ -58,8 +62,9 @@ pub async fn login(state: &AppState, users_wx_code: &str) -> Result<AuthOutcome,
         Err(source) => {
             if source.is_transient() {
                 // The code was not spent at WeChat: let the user retry it straight away.
-                if let Err(err) = state.db.release_guard(&guard_key).await {
-                    tracing::warn!(error = %err, "could not release a login guard");
+                match state.db.release_guard(&guard_key).await {
+                    Ok(_) => meters::guard_claim("released"),
+                    Err(err) => tracing::warn!(error = %err, "could not release a login guard"),
                 }
             }
             return Err(UserError::Wechat {
@@ -132,7 +137,10 @@ pub async fn update_profile(
     let users_name = sanitize_name(&input.users_name)?;
     let users_picture = sanitize_picture_url(&input.users_picture)?;
     let phone_code = sanitize_code("users_phone_code", &input.users_phone_code)?;
-    state.wechat.reserve()?;
+    state
+        .wechat
+        .reserve()
+        .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;
 
     let phone = state
         .wechat
@@ -182,10 +190,16 @@ async fn claim(state: &AppState, key: &str) -> Result<(), UserError> {
     let now_ms = chrono::Utc::now().timestamp_millis();
     let ttl_ms = state.guard_ttl.as_millis() as i64;
     match state.db.claim_guard(key, now_ms, ttl_ms).await? {
-        Claim::Acquired => Ok(()),
-        Claim::Held { expires_at_ms } => Err(UserError::CodeInFlight {
-            retry_after_secs: retry_after_secs(expires_at_ms, now_ms, ttl_ms),
-        }),
+        Claim::Acquired => {
+            meters::guard_claim("acquired");
+            Ok(())
+        }
+        Claim::Held { expires_at_ms } => {
+            meters::guard_claim("held");
+            Err(UserError::CodeInFlight {
+                retry_after_secs: retry_after_secs(expires_at_ms, now_ms, ttl_ms),
+            })
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 use super::WechatError;
 use super::client::{WechatCredentials, send};
 use super::wire::{self, AccessTokenBody};
+use crate::meters;
 
 const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
@@ -35,7 +36,9 @@ impl AccessTokenCache {
         if let Some(token) = current.as_ref().filter(|t| Instant::now() < t.renew_at) {
             return Ok(token.value.clone());
         }
-        let token = fetch(http, creds, false).await?;
+        let token = fetch(http, creds, false).await;
+        meters::token_refresh("expired", token.is_ok());
+        let token = token?;
         let value = token.value.clone();
         *current = Some(token);
         Ok(value)
@@ -57,9 +60,13 @@ impl AccessTokenCache {
         {
             return Ok(token.value.clone());
         }
-        let mut token = fetch(http, creds, false).await?;
+        let token = fetch(http, creds, false).await;
+        meters::token_refresh("stale", token.is_ok());
+        let mut token = token?;
         if token.value == stale {
-            token = fetch(http, creds, true).await?;
+            let forced = fetch(http, creds, true).await;
+            meters::token_refresh("force", forced.is_ok());
+            token = forced?;
         }
         let value = token.value.clone();
         *current = Some(token);
@@ -83,8 +90,15 @@ async fn fetch(
             "secret": creds.secret.expose(),
             "force_refresh": force_refresh,
         }));
-    let body: AccessTokenBody = wire::parse(&send(request).await?)?;
-    body.status.into_result()?;
+    let started = Instant::now();
+    let result = send(request).await;
+    let body = result.and_then(|bytes| {
+        let body: AccessTokenBody = wire::parse(&bytes)?;
+        body.status.clone().into_result()?;
+        Ok(body)
+    });
+    meters::wechat_call("stable_token", started, &body);
+    let body = body?;
     let value = body
         .access_token
         .filter(|t| !t.is_empty())

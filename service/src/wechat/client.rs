@@ -1,7 +1,7 @@
 //! code2session and the phone-number exchange.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -11,6 +11,7 @@ use super::ceiling::{Ceiling, CeilingReached};
 use super::error::STALE_TOKEN_ERRCODES;
 use super::wire::{self, Code2SessionBody, PhoneNumberBody};
 use crate::config::Secret;
+use crate::meters;
 
 /// Largest WeChat answer we read; real ones are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -91,6 +92,13 @@ impl WechatClient {
     /// Exchanges a `wx.login` code for the user's openid (`GET /sns/jscode2session`).
     #[tracing::instrument(name = "wechat.code2session", skip_all)]
     pub async fn code2session(&self, js_code: &str) -> Result<Session, WechatError> {
+        let started = Instant::now();
+        let result = self.code2session_call(js_code).await;
+        meters::wechat_call("code2session", started, &result);
+        result
+    }
+
+    async fn code2session_call(&self, js_code: &str) -> Result<Session, WechatError> {
         let request = self.http.get(self.url("/sns/jscode2session")).query(&[
             ("appid", self.credentials.appid.as_str()),
             ("secret", self.credentials.secret.expose()),
@@ -140,6 +148,18 @@ impl WechatClient {
     }
 
     async fn phone_number_with(
+        &self,
+        access_token: &str,
+        phone_code: &str,
+        openid: &str,
+    ) -> Result<PhoneInfo, WechatError> {
+        let started = Instant::now();
+        let result = self.phone_number_call(access_token, phone_code, openid).await;
+        meters::wechat_call("getuserphonenumber", started, &result);
+        result
+    }
+
+    async fn phone_number_call(
         &self,
         access_token: &str,
         phone_code: &str,

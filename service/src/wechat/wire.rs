@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer};
 use super::WechatError;
 
 /// Fields every WeChat answer may carry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Status {
     #[serde(default, deserialize_with = "number_or_string")]
     pub errcode: Option<i64>,
