@@ -10,30 +10,40 @@ use wechat_sim::Simulator;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_wechat-sim");
 
-/// Runs the binary to its (expected) early exit: the exit code and stderr's first line.
+/// Runs the binary to its (expected) early exit: the exit code and stderr's first line. A
+/// binary that starts instead is killed after 30 s and the test fails.
 async fn failed_start(args: &[&str]) -> (i32, String) {
-    let mut command = Command::new(BINARY);
-    command
+    let mut child = Command::new(BINARY)
         .args(args)
         .env_remove("RUST_LOG")
         .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null());
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio::task::spawn_blocking(move || command.output()),
-    )
-    .await
-    .expect("the binary exits by itself")
-    .unwrap()
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    for _ in 0..600 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("wechat-sim {args:?} started instead of failing");
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(
         stderr.lines().count(),
         1,
         "one line, no backtrace: {stderr}"
     );
     let first = stderr.lines().next().unwrap_or_default().to_owned();
-    (output.status.code().expect("exited, not killed"), first)
+    (status.code().expect("exited, not killed"), first)
 }
 
 /// Kills the child when the test ends, passed or not.
