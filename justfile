@@ -4,9 +4,9 @@
 run:
     cargo run -p bai-service
 
-# Run the simulator alone on 127.0.0.1:8091.
-sim:
-    cargo run -p wechat-sim
+# Run the simulator alone on 127.0.0.1:8091 (`just sim --help` lists its options).
+sim *ARGS:
+    cargo run -p wechat-sim -- {{ARGS}}
 
 # Every test (SQLite; Postgres too when BAI_TEST_POSTGRES_URL is set).
 test:

@@ -9,6 +9,8 @@ use crate::{DEFAULT_APPID, DEFAULT_SECRET};
 
 /// A mini-program registered with the simulator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct AppSpec {
     /// The mini-program's appid, e.g. `wx0000000000000001`.
     pub appid: String,
@@ -40,6 +42,8 @@ impl AppSpec {
 /// Per-user settings. Users need no registration: any name used in a code is a user with no
 /// phone number who is not blocked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct UserSpec {
     /// The user's name in the simulator (what `dev:<name>` and `/__sim/login-codes` refer to).
     pub name: String,
@@ -56,6 +60,8 @@ pub struct UserSpec {
 /// A login code known before start-up, for clients that cannot call the control API.
 /// Unlike minted codes it never expires and may be used any number of times.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct FixedLoginCode {
     pub code: String,
     pub user: String,
@@ -67,6 +73,8 @@ pub struct FixedLoginCode {
 
 /// A phone code known before start-up; never expires, reusable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct FixedPhoneCode {
     pub code: String,
     pub user: String,
@@ -81,6 +89,8 @@ pub struct FixedPhoneCode {
 
 /// A content-security rule: text containing `pattern` (case-insensitive) is judged `label`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct ContentRule {
     /// A word or phrase; matched as a case-insensitive substring.
     pub pattern: String,
@@ -115,6 +125,8 @@ impl ContentRule {
 
 /// A subscribe-message template the app has added (in the real admin console).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct TemplateSpec {
     pub template_id: String,
     /// The template's keywords, e.g. `thing1`, `time2`, `number3`: the keys `data` may use.
@@ -138,7 +150,8 @@ impl TemplateSpec {
 /// Quotas and rate limits. The defaults are the real ones (wechat-api.md §0); tests lower them
 /// to reach 45009/45011 in a few calls.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct Limits {
     /// code2session calls per user per minute before 45011.
     pub code2session_per_user_per_minute: u32,
@@ -181,7 +194,7 @@ impl Default for Limits {
 
 /// Everything the simulator starts from; `POST /__sim/reset` returns to exactly this.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SimConfig {
     /// Registered apps; the first one is "the" app of `Simulator::appid()`.
     pub apps: Vec<AppSpec>,
@@ -228,11 +241,9 @@ pub enum SeedError {
         path: String,
         source: std::io::Error,
     },
-    #[error("invalid seed file {path}: {source}")]
-    Parse {
-        path: String,
-        source: serde_json::Error,
-    },
+    /// `{path}: unknown key limits.x (expected one of …) at line 3 column 5`.
+    #[error("{0}")]
+    Parse(String),
 }
 
 impl SimConfig {
@@ -243,10 +254,7 @@ impl SimConfig {
             path: path.to_owned(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|source| SeedError::Parse {
-            path: path.to_owned(),
-            source,
-        })
+        crate::json_file::parse(path, &text).map_err(SeedError::Parse)
     }
 
     pub fn with_app(mut self, app: AppSpec) -> Self {

@@ -21,6 +21,7 @@ mod faults;
 mod ids;
 mod intercept;
 mod journal;
+mod json_file;
 mod messaging_handle;
 mod server;
 mod sim;

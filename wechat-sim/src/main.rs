@@ -1,4 +1,10 @@
 //! The `wechat-sim` binary: flags/env → `SimConfig` → a server until Ctrl-C or SIGTERM.
+//! A start-up failure is one line on stderr (`error: …`) and exit code 2 for configuration
+//! (flags, seed or state file), 1 for run time (the port is taken, a file cannot be written).
+
+mod port_taken;
+
+use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -122,14 +128,13 @@ async fn intercept(sim: &Simulator, args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-async fn load_state(sim: &Simulator, path: &str) -> Result<(), String> {
+async fn load_state(sim: &Simulator, path: &str) -> Result<(), Failure> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("cannot read {path}: {e}")),
+        Err(e) => return Err(run_time(format!("cannot read {path}: {e}"))),
     };
-    let state: SimState =
-        serde_json::from_str(&text).map_err(|e| format!("invalid state file {path}: {e}"))?;
+    let state: SimState = SimState::from_json(path, &text).map_err(configuration)?;
     sim.import_state(&state).await;
     println!("wechat-sim state loaded from {path}");
     Ok(())
@@ -165,8 +170,71 @@ async fn stop_signal() {
     }
 }
 
+/// A start-up failure: the exit code and the line to print.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn configuration(message: String) -> Failure {
+    Failure { code: 2, message }
+}
+
+fn run_time(message: String) -> Failure {
+    Failure { code: 1, message }
+}
+
+/// The line that works when pasted: the default app's secret is public, so it is spelled out;
+/// an operator's own secret is not repeated on the console.
+fn try_line(sim: &Simulator) -> String {
+    let appid = sim.appid();
+    let secret = sim
+        .config()
+        .apps
+        .iter()
+        .find(|app| app.appid == appid)
+        .map_or("", |app| app.secret.as_str());
+    let (secret, note) = if secret == DEFAULT_SECRET {
+        (secret, "")
+    } else {
+        (
+            "YOUR_SECRET",
+            "  (put the app's secret in place of YOUR_SECRET)",
+        )
+    };
+    format!(
+        "  try: curl '{}/sns/jscode2session?appid={appid}&secret={secret}&js_code=dev:alice&grant_type=authorization_code'{note}",
+        sim.base_url()
+    )
+}
+
+async fn start(args: &Args) -> Result<Simulator, Failure> {
+    let config = config(args).map_err(configuration)?;
+    let sim = match Simulator::bind(&args.addr, config).await {
+        Ok(sim) => sim,
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(run_time(port_taken::explain(&args.addr, &error).await));
+        }
+        // A malformed address or CA.
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(configuration(format!(
+                "cannot listen on {}: {error}",
+                args.addr
+            )));
+        }
+        Err(error) => {
+            return Err(run_time(format!("cannot listen on {}: {error}", args.addr)));
+        }
+    };
+    if let Some(path) = &args.state_file {
+        load_state(&sim, path).await?;
+    }
+    intercept(&sim, args).await.map_err(run_time)?;
+    Ok(sim)
+}
+
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     let args = Args::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if args.log_json {
@@ -178,31 +246,13 @@ async fn main() -> std::process::ExitCode {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
 
-    let config = match config(&args) {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!(%error, "invalid configuration");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    let sim = match Simulator::bind(&args.addr, config).await {
+    let sim = match start(&args).await {
         Ok(sim) => sim,
-        Err(error) => {
-            tracing::error!(addr = %args.addr, %error, "cannot listen");
-            return std::process::ExitCode::FAILURE;
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            return ExitCode::from(failure.code);
         }
     };
-
-    if let Some(path) = &args.state_file
-        && let Err(error) = load_state(&sim, path).await
-    {
-        tracing::error!(%error, "cannot load the state file");
-        return std::process::ExitCode::FAILURE;
-    }
-    if let Err(error) = intercept(&sim, &args).await {
-        tracing::error!(%error, "cannot start interception");
-        return std::process::ExitCode::FAILURE;
-    }
     let base = sim.base_url();
     println!("wechat-sim listening on {base}");
     for app in &sim.config().apps {
@@ -219,10 +269,7 @@ async fn main() -> std::process::ExitCode {
     if sim.config().strict {
         println!("  strict mode: dev:/dev-phone:/err: codes are disabled");
     } else {
-        println!(
-            "  try: curl '{base}/sns/jscode2session?appid={}&secret=...&js_code=dev:alice&grant_type=authorization_code'",
-            sim.appid()
-        );
+        println!("{}", try_line(&sim));
     }
 
     stop_signal().await;
@@ -234,5 +281,5 @@ async fn main() -> std::process::ExitCode {
         }
     }
     sim.shutdown().await;
-    std::process::ExitCode::SUCCESS
+    ExitCode::SUCCESS
 }

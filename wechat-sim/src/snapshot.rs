@@ -13,6 +13,8 @@ use crate::state::{Message, State, Subscription};
 
 /// A user known in an app (they have an openid there).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct KnownUser {
     pub appid: String,
     pub user: String,
@@ -24,7 +26,8 @@ pub struct KnownUser {
 
 /// Everything `GET /__sim/state` exports and `PUT /__sim/state` restores.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Object)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct SimState {
     pub apps: Vec<AppSpec>,
     pub users: Vec<UserSpec>,
@@ -34,6 +37,14 @@ pub struct SimState {
     pub templates: Vec<TemplateSpec>,
     pub subscriptions: Vec<Subscription>,
     pub messages: Vec<Message>,
+}
+
+impl SimState {
+    /// Parses a saved state (`--state-file`); the error is one line naming `file` and the
+    /// path of the offending key.
+    pub fn from_json(file: &str, text: &str) -> Result<Self, String> {
+        crate::json_file::parse(file, text)
+    }
 }
 
 impl Sim {

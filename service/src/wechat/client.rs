@@ -154,7 +154,9 @@ impl WechatClient {
         openid: &str,
     ) -> Result<PhoneInfo, WechatError> {
         let started = Instant::now();
-        let result = self.phone_number_call(access_token, phone_code, openid).await;
+        let result = self
+            .phone_number_call(access_token, phone_code, openid)
+            .await;
         meters::wechat_call("getuserphonenumber", started, &result);
         result
     }

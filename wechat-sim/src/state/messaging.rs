@@ -10,6 +10,8 @@ use crate::config::{ContentRule, TemplateSpec};
 
 /// A subscribe message as the user's WeChat received it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct Message {
     /// The `msgid` the send call answered.
     pub msgid: u64,
@@ -31,6 +33,8 @@ pub struct Message {
 
 /// One user's remaining acceptances of one template.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
 pub struct Subscription {
     pub user: String,
     pub template_id: String,

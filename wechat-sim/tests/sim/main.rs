@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod binary;
 mod control;
 mod convenience;
 mod encrypted;

@@ -115,3 +115,17 @@ async fn through_the_library_and_codes_do_not_survive() {
         .await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn importing_a_state_with_an_unknown_key_is_refused() {
+    let wx = Wx::start().await;
+    let mut state = wx.control(Method::GET, "/state", None).await.json();
+    state["identities"] = json!([{"appid": "wx1", "user": "a", "sessionkey": "k"}]);
+    let answer = wx.control(Method::PUT, "/state", Some(state)).await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.text.contains("unknown field `sessionkey`"),
+        "{}",
+        answer.text
+    );
+}
