@@ -175,6 +175,8 @@ fn every_operation_declares_its_security() {
         public,
         [
             "get /api/system/health",
+            "get /livez",
+            "get /readyz",
             "post /api/system/health",
             "post /api/system/test-helloworld",
             "post /api/wechat/login",

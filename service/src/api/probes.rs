@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 
 use chrono::Utc;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::envelope::msg;
+use super::payload::Json;
 use super::system::SystemError;
 use super::types::{ProbeData, ProbeEnvelope};
 use crate::state::AppState;
