@@ -33,6 +33,29 @@ async fn wrong_method_is_405_with_allow() {
     assert_eq!(health.headers()["allow"], "GET, POST");
 }
 
+/// Paths with parameters (the PocketBase SDK's routes) name their methods too: schemathesis'
+/// ST204 found a bare 405 there.
+#[tokio::test]
+async fn wrong_method_on_a_path_with_parameters_is_405_with_allow() {
+    let app = spawn_app().await;
+    for (path, allowed) in [
+        ("/api/collections/tbl_auth_users/auth-refresh", "POST"),
+        (
+            "/api/collections/tbl_auth_users/records/abc123def456ghi",
+            "GET",
+        ),
+    ] {
+        let response = app
+            .client
+            .request(reqwest::Method::TRACE, app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{path}");
+        assert_eq!(response.headers()["allow"], allowed, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn malformed_json_is_400() {
     let app = spawn_app().await;

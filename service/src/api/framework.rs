@@ -16,7 +16,15 @@ use crate::config::DEFAULT_BODY_LIMIT_BYTES;
 
 /// Which methods each path answers, for the `Allow` header of a 405.
 #[derive(Debug, Clone, Default)]
-pub struct AllowIndex(Arc<HashMap<String, String>>);
+pub struct AllowIndex(Arc<AllowTable>);
+
+#[derive(Debug, Default)]
+struct AllowTable {
+    /// Paths without parameters: one lookup.
+    exact: HashMap<String, String>,
+    /// Paths with `{parameters}`, as segments (`None` stands for a parameter).
+    templates: Vec<(Vec<Option<String>>, String)>,
+}
 
 impl AllowIndex {
     /// From the generated OpenAPI document plus the routes outside it.
@@ -39,20 +47,40 @@ impl AllowIndex {
                 .or_default()
                 .push((*method).to_owned());
         }
-        Self(Arc::new(
-            methods
-                .into_iter()
-                .map(|(path, mut m)| {
-                    m.sort();
-                    m.dedup();
-                    (path, m.join(", "))
-                })
-                .collect(),
-        ))
+        let mut table = AllowTable::default();
+        for (path, mut m) in methods {
+            m.sort();
+            m.dedup();
+            let allowed = m.join(", ");
+            if path.contains('{') {
+                let segments = path
+                    .split('/')
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                    .collect();
+                table.templates.push((segments, allowed));
+            } else {
+                table.exact.insert(path, allowed);
+            }
+        }
+        Self(Arc::new(table))
     }
 
     fn allow(&self, path: &str) -> Option<&str> {
-        self.0.get(path).map(String::as_str)
+        if let Some(allowed) = self.0.exact.get(path) {
+            return Some(allowed);
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0
+            .templates
+            .iter()
+            .find(|(template, _)| {
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t.as_deref().is_none_or(|t| t == *s))
+            })
+            .map(|(_, allowed)| allowed.as_str())
     }
 }
 
