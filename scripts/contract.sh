@@ -127,6 +127,9 @@ LOGIN=$(curl -s -X POST "$BASE/api/wechat/login" -H 'content-type: application/j
     -d '{"users_wx_code":"dev:contract"}')
 TOKEN=$(printf '%s' "$LOGIN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') ||
     die "login with dev:contract failed: $LOGIN"
+# That user's record id: the hooks aim positive PocketBase SDK requests at the token's own record.
+BAI_CONTRACT_RECORD_ID=$(printf '%s' "$LOGIN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["record"]["id"])')
+export BAI_CONTRACT_RECORD_ID
 
 # The seed is run as committed. It says `openapi: 3.1.0` but is written in 3.0 style (`nullable`);
 # schemathesis 4 honours `nullable` there too (`company: null` in login answers validates), so no
