@@ -310,14 +310,33 @@ impl Listener {
     /// Serves `GET /metrics` until the task is aborted; what changes only at scrape time (the
     /// pool, the process) is sampled then.
     pub async fn serve(self, db: Db) -> std::io::Result<()> {
+        let upkeep = tokio::spawn(keep_up(self.handle.clone()));
         let app = Route::new().at("/metrics", get(scrape)).data(Scrape {
             handle: self.handle,
             db,
             process: Arc::new(metrics_process::Collector::default()),
         });
-        Server::new_with_acceptor(self.acceptor).run(app).await
+        let served = Server::new_with_acceptor(self.acceptor).run(app).await;
+        upkeep.abort();
+        served
     }
 }
+
+/// The exporter keeps every histogram sample until its upkeep folds them into buckets, and
+/// `install_recorder` leaves that to us: without it, a service nobody scrapes (Prometheus down, a
+/// wrong target) would hold every request's latency in memory: measured with health traffic and no
+/// scrape, RSS grew 29 → 61 MiB in one minute and kept growing. Five seconds is the exporter's
+/// own upkeep interval.
+async fn keep_up(handle: PrometheusHandle) {
+    let mut every = tokio::time::interval(UPKEEP_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        handle.run_upkeep();
+    }
+}
+
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Clone)]
 struct Scrape {
