@@ -13,7 +13,9 @@
 #   BENCH_POSTGRES_URL run on this PostgreSQL database too (it must be empty or a bai database)
 #   BENCH_OUT          the markdown file to update (default docs/benchmarks.md; "-" = stdout only)
 #   BENCH_SCENARIOS    space-separated subset of: hello helloworld health refresh login-new login-mix
-#                      profile
+#                      profile metrics ("metrics": health and refresh with Prometheus metrics off and
+#                      on, two services side by side, runs alternated)
+#   BENCH_METRICS_ROUNDS  alternated off/on rounds of the metrics comparison (default 3)
 #   BENCH_RUST_LOG     the service's RUST_LOG (default: its own default, one info line per request)
 #   BENCH_PORT_BASE    ports PORT_BASE..+3 are used (default 18090)
 set -euo pipefail
@@ -21,12 +23,14 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 OUT=${BENCH_OUT:-docs/benchmarks.md}
-SCENARIOS=${BENCH_SCENARIOS:-hello helloworld health refresh login-new login-mix profile}
+SCENARIOS=${BENCH_SCENARIOS:-hello helloworld health refresh login-new login-mix profile metrics}
 PORT_BASE=${BENCH_PORT_BASE:-18090}
 SVC_ADDR=127.0.0.1:$PORT_BASE
 SIM_ADDR=127.0.0.1:$((PORT_BASE + 1))
 HELLO_ADDR=127.0.0.1:$((PORT_BASE + 2))
 PG_PORT=$((PORT_BASE + 3))
+METRICS_SVC_ADDR=127.0.0.1:$((PORT_BASE + 4))
+METRICS_ADDR=127.0.0.1:$((PORT_BASE + 5))
 RUN_ID=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -124,8 +128,10 @@ declare -A STARTUP_MS IDLE_RSS
 # BAI_RATE_LIMIT_PER_MIN=0 BAI_WECHAT_MAX_RPS=0: wrk is one client address logging in thousands of
 # times a second, which the per-client limit and the WeChat ceiling exist to refuse; the benchmark
 # measures the service's throughput, so both are off.
-service_cmd() { # DATABASE_URL -> the command line, one word per line
-    printf '%s\n' env BAI_ADDR="$SVC_ADDR" BAI_DATABASE_URL="$1" BAI_WECHAT_API_BASE="http://$SIM_ADDR" \
+service_cmd() { # DATABASE_URL [ADDR [EXTRA_ENV…]] -> the command line, one word per line
+    local url=$1 addr=${2:-$SVC_ADDR}
+    shift $(($# < 2 ? $# : 2))
+    printf '%s\n' env "$@" BAI_ADDR="$addr" BAI_DATABASE_URL="$url" BAI_WECHAT_API_BASE="http://$SIM_ADDR" \
         BAI_GUARD_TTL=0 BAI_RATE_LIMIT_PER_MIN=0 BAI_WECHAT_MAX_RPS=0 BAI_LOG_FORMAT=json RUST_LOG="${BENCH_RUST_LOG:-info,sqlx=warn,poem=info}" \
         BAI_DB_MAX_CONNECTIONS="${BENCH_DB_MAX_CONNECTIONS:-10}" "$BIN/bai-service"
 }
@@ -163,6 +169,61 @@ bench_service() { # BACKEND DATABASE_URL
 }
 
 bench_service sqlite "sqlite://$TMP/bai.db"
+
+# --- the cost of Prometheus metrics ----------------------------------------------------------------
+# Two services side by side on SQLite, identical but for BAI_METRICS_ADDR; health and refresh run
+# against each in turn, the order flipped every round so that drift in the machine's load falls on
+# both. A scraper reads /metrics every 5 s meanwhile (Prometheus' usual interval is 15 s).
+METRIC_RESULTS=() # "scenario|variant|rps|p99_us"
+bench_metrics_cost() {
+    local rounds=${BENCH_METRICS_ROUNDS:-3} off_cmd on_cmd
+    mapfile -t off_cmd < <(service_cmd "sqlite://$TMP/metrics-off.db" "$SVC_ADDR")
+    mapfile -t on_cmd < <(service_cmd "sqlite://$TMP/metrics-on.db" "$METRICS_SVC_ADDR" BAI_METRICS_ADDR="$METRICS_ADDR")
+    "${off_cmd[@]}" >>"$TMP/service-metrics-off.log" 2>&1 &
+    local off_pid=$!
+    PIDS+=("$off_pid")
+    "${on_cmd[@]}" >>"$TMP/service-metrics-on.log" 2>&1 &
+    local on_pid=$!
+    PIDS+=("$on_pid")
+    wait_http "http://$SVC_ADDR/api/system/health"
+    wait_http "http://$METRICS_SVC_ADDR/api/system/health"
+    curl -sf -o /dev/null "http://$METRICS_ADDR/metrics" || die "no /metrics on $METRICS_ADDR"
+    (while sleep 5; do curl -s -o /dev/null "http://$METRICS_ADDR/metrics"; done) &
+    local scraper=$!
+    PIDS+=("$scraper")
+    declare -A base=([off]="http://$SVC_ADDR" [on]="http://$METRICS_SVC_ADDR") token
+    local variant
+    for variant in off on; do
+        token[$variant]=$(curl -s -X POST "${base[$variant]}/api/wechat/login" -H 'content-type: application/json' \
+            -d '{"users_wx_code":"dev:bench-token-user"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+        [ -n "${token[$variant]}" ] || die "could not log in to the metrics-$variant service"
+    done
+    local round scenario order result
+    for round in $(seq 1 "$rounds"); do
+        order="off on"
+        [ $((round % 2)) -eq 0 ] && order="on off"
+        for scenario in health refresh; do
+            for variant in $order; do
+                log "metrics $variant: $scenario (round $round of $rounds)"
+                result=$(run_wrk "$scenario" "${base[$variant]}" "${token[$variant]}")
+                [ -n "$result" ] || die "wrk printed no result for $scenario (metrics $variant)"
+                METRIC_RESULTS+=("$scenario|$variant|$(jget "$result" rps)|$(jget "$result" p99)")
+                printf '   %8s req/s  p99 %s ms\n' "$(jget "$result" rps)" "$(ms "$(jget "$result" p99)")" >&2
+            done
+        done
+    done
+    stop_pid "$scraper"
+    stop_pid "$off_pid"
+    stop_pid "$on_pid"
+}
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+metric_values() { # SCENARIO VARIANT FIELD(3=rps, 4=p99)
+    for r in "${METRIC_RESULTS[@]}"; do
+        IFS='|' read -r s v rps p99 <<<"$r"
+        [ "$s" = "$1" ] && [ "$v" = "$2" ] && { [ "$3" = 3 ] && echo "$rps" || echo "$p99"; }
+    done
+}
+if wants metrics; then bench_metrics_cost; fi
 
 runas_pg() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -227,7 +288,28 @@ report() {
     done
 }
 
-REPORT=$(report)
+metrics_report() {
+    [ ${#METRIC_RESULTS[@]} -gt 0 ] || return 0
+    echo
+    echo "**The cost of metrics** (SQLite, \`BAI_METRICS_ADDR\` unset vs set with a scrape every 5 s; two services side by side, ${BENCH_METRICS_ROUNDS:-3} alternated rounds, medians; each run ${DURATION}):"
+    echo
+    echo "| scenario | metrics off, req/s | metrics on, req/s | cost | p99 ms off | p99 ms on | all runs off / on, req/s |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
+    local s off on p99off p99on
+    for s in health refresh; do
+        off=$(metric_values "$s" off 3 | median)
+        on=$(metric_values "$s" on 3 | median)
+        p99off=$(metric_values "$s" off 4 | median)
+        p99on=$(metric_values "$s" on 4 | median)
+        printf '| %s | %.0f | %.0f | %s | %s | %s | %s / %s |\n' "${LABEL[$s]}" "$off" "$on" \
+            "$(awk -v a="$off" -v b="$on" 'BEGIN {printf "%+.1f%%", 100 * (a - b) / a}')" \
+            "$(ms "$p99off")" "$(ms "$p99on")" \
+            "$(metric_values "$s" off 3 | awk '{printf "%s%.0f", (NR > 1 ? ", " : ""), $1}')" \
+            "$(metric_values "$s" on 3 | awk '{printf "%s%.0f", (NR > 1 ? ", " : ""), $1}')"
+    done
+}
+
+REPORT=$(report; metrics_report)
 printf '\n%s\n' "$REPORT"
 if [ "$OUT" != "-" ]; then
     mkdir -p "$(dirname "$OUT")"
