@@ -10,6 +10,7 @@ pub mod config;
 pub mod connections;
 pub mod dev_sim;
 mod idle;
+mod memory;
 pub mod meters;
 pub mod pocketbase;
 pub mod startup;

@@ -158,6 +158,7 @@ impl Application {
             self.limits.guard_purge_interval,
         ));
         let prune = tokio::spawn(prune_client_limit_forever(self.state.clone()));
+        let trim = tokio::spawn(crate::memory::trim_forever(crate::memory::TRIM_INTERVAL));
         let app = build_app(self.state.clone(), self.limits.clone());
         let registry = Registry::new(
             self.limits.max_connections,
@@ -186,6 +187,7 @@ impl Application {
         metrics.inspect(tokio::task::JoinHandle::abort);
         purge.abort();
         prune.abort();
+        trim.abort();
         self.state.db.close().await;
         if let Some(simulator) = self.simulator {
             simulator.shutdown().await;
