@@ -3,14 +3,13 @@
 //! (`target()` checks that the honest forgery works first), so each test fails if the check it
 //! names were missing.
 
-use insta::assert_json_snapshot;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 use crate::forge::{
     Account, account, auth_secret, b64url, claims, forge, hs256, now, sign, spawn_with_known_secret,
 };
-use crate::helpers::{TestApp, e2e_test, snapshot, spawn_app_with};
+use crate::helpers::{TestApp, assert_response_snapshot, e2e_test, snapshot, spawn_app_with};
 
 const UNAUTHORIZED_MSG: &str = "token 无效或已过期";
 
@@ -126,7 +125,7 @@ e2e_test! {
             let payload = b64url(claims(&alice.pb_id).to_string().as_bytes());
             format!("{header}.{payload}.")
         };
-        assert_json_snapshot!(snapshot(refresh_with(&app, &unsigned("none")).await).await);
+        assert_response_snapshot!(snapshot(refresh_with(&app, &unsigned("none")).await).await);
         for alg in ["None", "NONE", "nOnE"] {
             assert_401(refresh_with(&app, &unsigned(alg)).await).await;
         }
@@ -197,7 +196,7 @@ e2e_test! {
         let mut expired = claims(&alice.pb_id);
         expired["exp"] = json!(now() - 1);
         let token = hs256(&expired, &alice.signing_key());
-        assert_json_snapshot!(snapshot(refresh_with(&app, &token).await).await);
+        assert_response_snapshot!(snapshot(refresh_with(&app, &token).await).await);
         let body = app.profile_body("alice", "13800138000").await;
         assert_401(app.profile(&token, &body).await).await;
         assert_eq!(

@@ -8,11 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 use wechat_sim::Fault;
 
-use crate::helpers::{TestApp, e2e_test, snapshot, spawn_app_with};
+use crate::helpers::{TestApp, assert_response_snapshot, e2e_test, snapshot, spawn_app_with};
 
 const CODE2SESSION: &str = "/sns/jscode2session";
 const PHONE: &str = "/wxa/business/getuserphonenumber";
@@ -316,7 +315,7 @@ async fn run_login_row(row: Row, guard: Guard) {
     let elapsed = started.elapsed();
     let answer = check(&context, response, row.expect).await;
     if row.snapshot {
-        assert_json_snapshot!(format!("login_{}", row.label), answer);
+        assert_response_snapshot!(format!("login_{}", row.label), answer);
     }
     if row.expect.status == 200 {
         assert!(app.stored_user("alice").await.is_some(), "{context}");
@@ -501,7 +500,7 @@ async fn run_profile_row(endpoint: &str, row: Row) {
         } else {
             "stable_token"
         };
-        assert_json_snapshot!(format!("profile_{endpoint_name}_{}", row.label), answer);
+        assert_response_snapshot!(format!("profile_{endpoint_name}_{}", row.label), answer);
     }
 
     let phone_calls = app.sim.requests_to(PHONE).await;
