@@ -10,22 +10,11 @@ if ! command -v promtool >/dev/null; then
     (apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 ||
         { apt-get update -qq && apt-get install -y --no-install-recommends prometheus >/dev/null; })
 fi
-bin="${BAI_BIN:-}"
-if [[ -z "$bin" ]]; then
-    cargo build -q -p bai-service
-    bin="$PWD/target/debug/bai-service"
-fi
-work="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-
+# shellcheck source=scripts/lib/service.sh
+source scripts/lib/service.sh
 api=localhost:18090
-(cd "$work" && BAI_ADDR=127.0.0.1:18090 BAI_DEV_SIM_ADDR=127.0.0.1:18091 \
-    BAI_METRICS_ADDR=127.0.0.1:19464 exec "$bin" >"$work/service.log" 2>&1) &
-pid=$!
-for _ in $(seq 1 100); do
-    curl -sf -o /dev/null "$api/readyz" && break
-    sleep 0.1
-done
+start_service "$api/readyz" BAI_ADDR=127.0.0.1:18090 BAI_DEV_SIM_ADDR=127.0.0.1:18091 \
+    BAI_METRICS_ADDR=127.0.0.1:19464
 
 json='content-type: application/json'
 login=$(curl -s -X POST "$api/api/wechat/login" -H "$json" -d '{"users_wx_code": "dev:promtool"}')

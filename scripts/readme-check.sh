@@ -5,13 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin="${BAI_BIN:-}"
-if [[ -z "$bin" ]]; then
-    cargo build -q -p bai-service
-    bin="$PWD/target/debug/bai-service"
-fi
-work="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=scripts/lib/service.sh
+source scripts/lib/service.sh
+start_service localhost:8090/api/system/health
 
 python3 - "$work/try.sh" <<'PY'
 import sys
@@ -20,13 +16,6 @@ start = text.index("# 1. Log in. `dev:")
 end = text.index("```", start)
 open(sys.argv[1], "w", encoding="utf-8").write(text[start:end])
 PY
-
-(cd "$work" && exec "$bin" >"$work/service.log" 2>&1) &
-pid=$!
-for _ in $(seq 1 100); do
-    curl -sf -o /dev/null localhost:8090/api/system/health && break
-    sleep 0.1
-done
 
 out="$(bash "$work/try.sh")"
 for expected in '"status":"register_success"' '"status":"update_success"' '"users_type":"注册用户"' '"msg":"刷新成功"'; do

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sqlx::Connection as _;
 
@@ -43,21 +42,16 @@ fn pb_dir(root: &Path, name: &str, tweak: &str) -> PathBuf {
 /// code, stdout and the stderr lines.
 fn import(root: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, Vec<String>) {
     let url = format!("sqlite://{}/target/bai.db", root.display());
-    let output = Command::new(common::binary())
-        .args(["import", "pocketbase"])
-        .args(args)
-        .env_clear()
-        .env("BAI_DATABASE_URL", url)
-        .envs(env.iter().copied())
-        .current_dir(root)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .map(str::to_owned)
+    let env: Vec<_> = [("BAI_DATABASE_URL", url.as_str())]
+        .into_iter()
+        .chain(env.iter().copied())
         .collect();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (output.status.code().expect("an exit code"), stdout, stderr)
+    let args: Vec<_> = ["import", "pocketbase"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let exit = common::run_to_exit(root, &env, &args);
+    (exit.code, exit.stdout, exit.stderr)
 }
 
 #[test]

@@ -5,24 +5,16 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 
 /// Runs the binary with exactly `env` (plus `RUST_BACKTRACE=1`, as on developer machines) in
 /// `dir`; returns the exit code and the lines it wrote to stderr.
 fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, Vec<String>) {
-    let output = Command::new(common::binary())
-        .args(args)
-        .env_clear()
-        .env("RUST_BACKTRACE", "1")
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .map(str::to_owned)
+    let env: Vec<_> = [("RUST_BACKTRACE", "1")]
+        .into_iter()
+        .chain(env.iter().copied())
         .collect();
-    (output.status.code().expect("an exit code"), stderr)
+    let exit = common::run_to_exit(dir, &env, args);
+    (exit.code, exit.stderr)
 }
 
 fn url_error(url: &str) -> String {

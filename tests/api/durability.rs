@@ -4,12 +4,13 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::faults::{Side, Table, fail_user_commits, fill_disk, free_disk};
-use crate::helpers::{Backend, TestApp, e2e_test, snapshot, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Backend, TestApp, assert_response_snapshot, e2e_test, snapshot, spawn_app, spawn_app_with,
+};
 
 async fn health(app: &TestApp) -> u16 {
     app.post("/api/system/health").await.status().as_u16()
@@ -54,7 +55,7 @@ e2e_test! {
         // No room for users: a registration and a profile update fail.
         fill_disk(&app, &mut side, Table::Users).await;
         let bob_code = app.sim.login_code("bob").await.code;
-        assert_json_snapshot!(snapshot(app.login(&bob_code).await).await);
+        assert_response_snapshot!(snapshot(app.login(&bob_code).await).await);
         assert!(app.stored_user("bob").await.is_none());
         let profile = growing_profile(&app, "alice").await;
         assert_unavailable(app.profile(&alice, &profile).await).await;

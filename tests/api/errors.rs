@@ -1,17 +1,16 @@
 //! Framework-level errors leave in the same envelope as business errors.
 
-use insta::assert_json_snapshot;
 use serde_json::json;
 
 use futures::StreamExt;
 
-use crate::helpers::{snapshot, spawn_app, spawn_app_with};
+use crate::helpers::{assert_response_snapshot, snapshot, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn unknown_path_is_404_in_the_envelope() {
     let app = spawn_app().await;
     let response = app.client.get(app.url("/nope")).send().await.unwrap();
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]
@@ -23,7 +22,7 @@ async fn wrong_method_is_405_with_allow() {
         .send()
         .await
         .unwrap();
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
     let health = app
         .client
         .put(app.url("/api/system/health"))
@@ -67,7 +66,7 @@ async fn malformed_json_is_400() {
         .send()
         .await
         .unwrap();
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]
@@ -92,7 +91,7 @@ async fn text_plain_body_is_415() {
         .send()
         .await
         .unwrap();
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]
@@ -153,7 +152,7 @@ async fn body_over_64_kib_is_413() {
     let app = spawn_app().await;
     let big = json!({ "users_wx_code": "a".repeat(70 * 1024) });
     let response = app.post_json("/api/wechat/login", &big).await;
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]
@@ -176,7 +175,7 @@ async fn chunked_body_over_64_kib_is_413_too() {
 async fn missing_token_is_401_in_the_envelope() {
     let app = spawn_app().await;
     let response = app.refresh(None).await;
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]
@@ -193,7 +192,7 @@ async fn a_client_that_stalls_its_body_is_cut_off_with_408() {
         .send()
         .await
         .unwrap();
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]

@@ -1,10 +1,9 @@
 //! `POST /api/wechat/login`: every status it can answer.
 
-use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 use wechat_sim::Fault;
 
-use crate::helpers::{e2e_test, snapshot, spawn_app, spawn_app_with};
+use crate::helpers::{assert_response_snapshot, e2e_test, snapshot, spawn_app, spawn_app_with};
 
 const CODE2SESSION: &str = "/sns/jscode2session";
 
@@ -13,7 +12,7 @@ e2e_test! {
         let app = spawn_app().await;
         let code = app.sim.login_code("alice").await.code;
         let response = app.login(&code).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -92,7 +91,7 @@ e2e_test! {
     async fn empty_code_is_400_naming_the_field() {
         let app = spawn_app().await;
         let response = app.login("   ").await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -131,7 +130,7 @@ e2e_test! {
         let code = app.sim.login_code("bob").await.code;
         assert_eq!(app.login(&code).await.status(), 200);
         let response = app.login(&code).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -153,7 +152,7 @@ e2e_test! {
     async fn a_risk_blocked_user_is_403() {
         let app = spawn_app().await;
         let response = app.login("err:40226").await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -163,7 +162,7 @@ e2e_test! {
         app.sim.inject(Fault::errcode(CODE2SESSION, 45011)).await;
         let code = app.sim.login_code("alice").await.code;
         let response = app.login(&code).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -173,7 +172,7 @@ e2e_test! {
         app.sim.inject(Fault::errcode(CODE2SESSION, -1)).await;
         let code = app.sim.login_code("alice").await.code;
         let response = app.login(&code).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
         assert!(
             app.stored_user("alice").await
                 .is_none(),
@@ -190,7 +189,7 @@ e2e_test! {
         app.sim.inject(Fault::delay(CODE2SESSION, 1_000)).await;
         let code = app.sim.login_code("alice").await.code;
         let response = app.login(&code).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
         assert!(
             app.stored_user("alice").await
                 .is_none(),
@@ -236,7 +235,7 @@ e2e_test! {
         let app =
             spawn_app_with(|s| s.wechat_api_base = Some(format!("http://127.0.0.1:{port}"))).await;
         let response = app.login("dev:alice").await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -276,7 +275,7 @@ e2e_test! {
         statuses.sort();
         assert_eq!(statuses, [200, 429]);
         let limited = if a.status() == 429 { a } else { b };
-        assert_json_snapshot!(snapshot(limited).await, @r#"
+        assert_response_snapshot!(snapshot(limited).await, @r#"
         {
           "body": {
             "code": 429,

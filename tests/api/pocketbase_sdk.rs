@@ -1,10 +1,9 @@
 //! The PocketBase JS SDK's own routes: `authRefresh()` and `getOne(id)` on `tbl_auth_users`,
 //! with PocketBase's shapes and its error body `{status, message, data}`.
 
-use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, e2e_test, snapshot, spawn_app};
+use crate::helpers::{TestApp, assert_response_snapshot, e2e_test, snapshot, spawn_app};
 
 async fn auth_refresh(
     app: &TestApp,
@@ -39,7 +38,7 @@ e2e_test! {
         let app = spawn_app().await;
         let token = app.token_for("alice").await;
         let response = auth_refresh(&app, "tbl_auth_users", Some(&token)).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
 
         let (status, body) = status_and_body(auth_refresh(&app, "pbc_421601843", Some(&format!("Bearer {token}"))).await).await;
         assert_eq!(status, 200, "{body}");

@@ -1,10 +1,9 @@
 //! `POST /api/wechat/profile`: every status it can answer.
 
-use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 use wechat_sim::Fault;
 
-use crate::helpers::{e2e_test, snapshot, spawn_app, spawn_app_with};
+use crate::helpers::{assert_response_snapshot, e2e_test, snapshot, spawn_app, spawn_app_with};
 
 const PHONE: &str = "/wxa/business/getuserphonenumber";
 const STABLE_TOKEN: &str = "/cgi-bin/stable_token";
@@ -15,7 +14,7 @@ e2e_test! {
         let token = app.token_for("alice").await;
         let body = app.profile_body("alice", "13800138000").await;
         let response = app.profile(&token, &body).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
 
         // The next login sees the saved profile.
         let login = app.login_as("alice").await;
@@ -106,7 +105,7 @@ e2e_test! {
         let mut missing = valid.clone();
         missing.as_object_mut().unwrap().remove("users_picture");
         let response = app.profile(&token, &missing).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
 
         let user = app
             .db()
@@ -135,7 +134,7 @@ e2e_test! {
         let mut again = body.clone();
         again["users_name"] = json!("李四");
         let response = app.profile(&token, &again).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
         let user = app
             .db()
             .find_user_by_openid(&app.sim.openid_for("alice"))
@@ -153,7 +152,7 @@ e2e_test! {
         let bob = app.token_for("bob").await;
         let bobs_code = app.profile_body("bob", "13900139000").await;
         let response = app.profile(&alice, &bobs_code).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
         let stored = app.stored_user("alice").await.unwrap();
         assert_eq!(
             (stored.users_name.as_str(), stored.users_phone.as_str()),
@@ -177,7 +176,7 @@ e2e_test! {
             .send()
             .await
             .unwrap();
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -194,7 +193,7 @@ e2e_test! {
         );
         let body = app.profile_body("alice", "13800138000").await;
         let response = app.profile(token, &body).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 

@@ -1,14 +1,13 @@
 //! `POST /api/wechat/refresh-token`: a new PocketBase token for the holder of a valid one.
 
 use bai_service::store::CompanyRecord;
-use insta::assert_json_snapshot;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
 use crate::forge::{
     Account, COLLECTION_ID, account, b64url_decode, claims, hs256, now, spawn_with_known_secret,
 };
-use crate::helpers::{TestApp, e2e_test, snapshot};
+use crate::helpers::{TestApp, assert_response_snapshot, e2e_test, snapshot};
 
 const TTL_SECS: i64 = 432_000;
 
@@ -50,7 +49,7 @@ e2e_test! {
         let app = spawn_with_known_secret().await;
         let token = app.token_for("alice").await;
         let response = app.refresh(Some(&format!("Bearer {token}"))).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -122,7 +121,7 @@ e2e_test! {
                 .unwrap()
         );
         let response = app.refresh(Some(&format!("Bearer {}", alice.token))).await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
         let body = app.profile_body("alice", "13800138000").await;
         assert_eq!(app.profile(&alice.token, &body).await.status(), 404);
     }

@@ -1,12 +1,10 @@
-use insta::assert_json_snapshot;
-
-use crate::helpers::{e2e_test, snapshot, spawn_app};
+use crate::helpers::{assert_response_snapshot, e2e_test, snapshot, spawn_app};
 
 e2e_test! {
     async fn health_answers_healthy_with_the_database_up() {
         let app = spawn_app().await;
         let response = app.post("/api/system/health").await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -30,7 +28,7 @@ e2e_test! {
         let app = spawn_app().await;
         app.db().close().await;
         let response = app.post("/api/system/health").await;
-        assert_json_snapshot!(snapshot(response).await);
+        assert_response_snapshot!(snapshot(response).await);
     }
 }
 
@@ -38,7 +36,7 @@ e2e_test! {
 async fn helloworld_answers_with_its_build_time() {
     let app = spawn_app().await;
     let response = app.post("/api/system/test-helloworld").await;
-    assert_json_snapshot!(snapshot(response).await);
+    assert_response_snapshot!(snapshot(response).await);
 }
 
 #[tokio::test]

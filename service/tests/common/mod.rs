@@ -1,5 +1,6 @@
 //! Running the real `bai-service` binary as a child process, for the tests that need a real
-//! process: crash safety (SIGKILL) and log secrecy (everything it prints).
+//! process: crash safety (SIGKILL), log secrecy (everything it prints), and what an operator
+//! sees of a command line (start-up errors, the import).
 
 #![allow(dead_code)] // each test crate uses a part of this module
 
@@ -14,6 +15,33 @@ pub fn binary() -> PathBuf {
     match std::env::var_os("BAI_CRASH_TEST_BIN") {
         Some(path) if !path.is_empty() => PathBuf::from(path),
         _ => PathBuf::from(env!("CARGO_BIN_EXE_bai-service")),
+    }
+}
+
+/// What a run of the binary to its end left behind.
+pub struct Exit {
+    pub code: i32,
+    pub stdout: String,
+    /// Its stderr, a line each: the tests count lines, since a start-up error is one line.
+    pub stderr: Vec<String>,
+}
+
+/// Runs the binary with `args` and exactly `env`, nothing inherited, in `dir`, to its end.
+pub fn run_to_exit(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Exit {
+    let output = Command::new(binary())
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs");
+    Exit {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
     }
 }
 

@@ -29,9 +29,18 @@ fn proxied_client(ca_pem: &str, proxy: SocketAddr) -> Client {
 }
 
 async fn start_with_proxy() -> (Simulator, SocketAddr) {
-    let sim = Simulator::start().await;
+    start_with_proxy_using(SimConfig::default()).await
+}
+
+async fn start_with_proxy_using(config: SimConfig) -> (Simulator, SocketAddr) {
+    let sim = Simulator::start_with(config).await;
     let proxy = sim.start_proxy("127.0.0.1:0").await.unwrap();
     (sim, proxy)
+}
+
+/// The JSON a GET of `url` answers; panics on any failure on the way.
+async fn get_json(client: &Client, url: impl reqwest::IntoUrl) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test]
@@ -43,14 +52,7 @@ async fn https_token_through_the_proxy_is_the_simulators() {
         "https://sh.api.weixin.qq.com",
         "https://api.wechat.com",
     ] {
-        let answer: Value = client
-            .get(token_url(&sim, host))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer = get_json(&client, token_url(&sim, host)).await;
         assert_eq!(answer["expires_in"], 7200, "{host}: {answer}");
         assert!(answer["access_token"].as_str().unwrap().len() > 20);
     }
@@ -69,13 +71,9 @@ async fn the_same_endpoint_answers_inside_the_tunnel() {
         sim.appid(),
         sim.secret()
     );
-    let first: Value =
-        serde_json::from_str(&client.get(&url).send().await.unwrap().text().await.unwrap())
-            .unwrap();
+    let first = get_json(&client, &url).await;
     assert_eq!(first["errcode"], -1);
-    let second: Value =
-        serde_json::from_str(&client.get(&url).send().await.unwrap().text().await.unwrap())
-            .unwrap();
+    let second = get_json(&client, &url).await;
     assert_eq!(second["openid"], sim.openid_for("alice"));
 }
 
@@ -83,14 +81,7 @@ async fn the_same_endpoint_answers_inside_the_tunnel() {
 async fn plain_http_through_the_proxy_is_served() {
     let (sim, proxy) = start_with_proxy().await;
     let client = proxied_client(sim.ca_pem(), proxy);
-    let answer: Value = client
-        .get(token_url(&sim, "http://api.weixin.qq.com"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = get_json(&client, token_url(&sim, "http://api.weixin.qq.com")).await;
     assert_eq!(answer["expires_in"], 7200);
 }
 
@@ -166,17 +157,9 @@ async fn the_host_list_is_configurable() {
         intercept_hosts: vec!["wx.internal.test".to_owned()],
         ..SimConfig::default()
     };
-    let sim = Simulator::start_with(config).await;
-    let proxy = sim.start_proxy("127.0.0.1:0").await.unwrap();
+    let (sim, proxy) = start_with_proxy_using(config).await;
     let client = proxied_client(sim.ca_pem(), proxy);
-    let answer: Value = client
-        .get(token_url(&sim, "https://wx.internal.test"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = get_json(&client, token_url(&sim, "https://wx.internal.test")).await;
     assert_eq!(answer["expires_in"], 7200);
     assert!(
         client
@@ -197,7 +180,7 @@ async fn tls_listener_serves_the_wechat_hosts() {
         .build()
         .unwrap();
     let url = token_url(&sim, &format!("https://api.weixin.qq.com:{}", tls.port()));
-    let answer: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+    let answer = get_json(&client, url).await;
     assert_eq!(answer["expires_in"], 7200);
 }
 
@@ -229,21 +212,14 @@ async fn a_given_ca_signs_the_certificate() {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 
     let (cert_pem, key_pem) = test_ca();
-    let sim = Simulator::start_with(SimConfig::default().with_ca(CaPem {
+    let config = SimConfig::default().with_ca(CaPem {
         cert_pem: cert_pem.clone(),
         key_pem,
-    }))
-    .await;
+    });
+    let (sim, proxy) = start_with_proxy_using(config).await;
     assert_eq!(sim.ca_pem(), cert_pem);
-    let proxy = sim.start_proxy("127.0.0.1:0").await.unwrap();
-    let answer: Value = proxied_client(&cert_pem, proxy)
-        .get(token_url(&sim, "https://api.weixin.qq.com"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let client = proxied_client(&cert_pem, proxy);
+    let answer = get_json(&client, token_url(&sim, "https://api.weixin.qq.com")).await;
     assert_eq!(answer["expires_in"], 7200);
 }
 
@@ -270,13 +246,6 @@ async fn a_dropped_connection_fault_drops_the_tls_session() {
         (entry.status, entry.fault.as_deref()),
         (0, Some("drop_connection"))
     );
-    let answer: Value = client
-        .get(token_url(&sim, "https://api.weixin.qq.com"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = get_json(&client, token_url(&sim, "https://api.weixin.qq.com")).await;
     assert_eq!(answer["expires_in"], 7200);
 }

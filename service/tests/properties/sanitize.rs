@@ -1,14 +1,9 @@
-//! Property tests of the users domain's pure functions: input sanitising, phone masking and
-//! id generation. Each property is something the README promises of every input, not of a
-//! few examples.
+//! Sanitising names, codes and picture URLs: clean, stable, capped, and nothing visible lost.
 
-use std::collections::HashSet;
-
-use bai_service::users::{
-    mask_phone, new_record_id, new_token_key, new_users_id, sanitize_code, sanitize_name,
-    sanitize_picture_url,
-};
+use bai_service::users::{mask_phone, sanitize_code, sanitize_name, sanitize_picture_url};
 use proptest::prelude::*;
+
+use super::config;
 
 const MAX_NAME_CHARS: usize = 32;
 const MAX_PICTURE_URL_CHARS: usize = 512;
@@ -45,16 +40,6 @@ fn is_invisible_format(c: char) -> bool {
         .any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
-/// `cases` cases per property, or `PROPTEST_CASES` when set (a longer soak:
-/// `PROPTEST_CASES=100000 cargo test -p bai-service --test properties --release`).
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig::with_cases(cases)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Strategies
 
@@ -85,7 +70,7 @@ fn nasty_char() -> impl Strategy<Value = char> {
     ]
 }
 
-fn nasty_string(max_chars: usize) -> impl Strategy<Value = String> {
+pub(crate) fn nasty_string(max_chars: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(nasty_char(), 0..max_chars).prop_map(String::from_iter)
 }
 
@@ -124,17 +109,6 @@ fn url_like() -> impl Strategy<Value = String> {
             url.push_str(&after);
             url
         })
-}
-
-/// Phone-number-ish strings: digits mostly, sometimes a `+`, spaces or anything at all.
-fn phone_like() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[0-9]{0,20}",
-        "\\+[0-9]{1,18}",
-        "1[3-9][0-9]{9}",
-        "[0-9 +()-]{0,24}",
-        nasty_string(24),
-    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,117 +311,4 @@ fn every_invisible_format_character_is_stripped() {
             );
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Masking
-
-proptest! {
-    #![proptest_config(config(3_000))]
-
-    #[test]
-    fn masking_keeps_the_length_and_at_most_seven_digits(phone in phone_like()) {
-        let masked = mask_phone(&phone);
-        let input: Vec<char> = phone.chars().collect();
-        let output: Vec<char> = masked.chars().collect();
-        let n = input.len();
-        prop_assert_eq!(output.len(), n, "{:?} → {:?}", phone, masked);
-        prop_assert!(
-            output.iter().filter(|c| c.is_numeric()).count() <= 7,
-            "{:?} → {:?}",
-            phone,
-            masked
-        );
-        // Every character is either kept in place or replaced by `*`.
-        for i in 0..n {
-            prop_assert!(output[i] == input[i] || output[i] == '*', "{:?} → {:?}", phone, masked);
-        }
-        let visible = (0..n).filter(|&i| output[i] != '*').count();
-        prop_assert!(visible <= 7, "{:?} → {:?}", phone, masked);
-        if n >= 11 {
-            prop_assert_eq!(&output[..3], &input[..3]);
-            prop_assert_eq!(&output[n - 4..], &input[n - 4..]);
-            prop_assert!(output[3..n - 4].iter().all(|&c| c == '*'), "{:?}", masked);
-        } else {
-            // Shorter numbers keep less: never more than half of them, rounded up.
-            prop_assert!(visible <= n.div_ceil(2), "{:?} → {:?}", phone, masked);
-            if n > 0 {
-                prop_assert!(masked.contains('*'), "{:?} → {:?}", phone, masked);
-            }
-        }
-    }
-}
-
-#[test]
-fn a_mainland_number_is_masked_as_documented() {
-    assert_eq!(mask_phone("13800138000"), "138****8000");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Ids
-
-const SAMPLES: usize = 20_000;
-const RECORD_ID_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
-const CROCKFORD: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-#[test]
-fn record_ids_are_15_chars_of_a_z_0_9_and_use_the_whole_alphabet() {
-    let mut seen_chars = HashSet::new();
-    let mut seen_ids = HashSet::new();
-    for _ in 0..SAMPLES {
-        let id = new_record_id();
-        assert_eq!(id.chars().count(), 15, "{id}");
-        assert!(id.chars().all(|c| RECORD_ID_ALPHABET.contains(c)), "{id}");
-        seen_chars.extend(id.chars());
-        assert!(seen_ids.insert(id.clone()), "duplicate record id {id}");
-    }
-    assert_eq!(
-        seen_chars.len(),
-        RECORD_ID_ALPHABET.len(),
-        "some characters never appear"
-    );
-}
-
-#[test]
-fn users_ids_are_u_date_and_8_crockford_chars() {
-    let mut seen_chars = HashSet::new();
-    let mut seen_ids = HashSet::new();
-    for _ in 0..SAMPLES {
-        let before = chrono::Utc::now().format("%y%m%d").to_string();
-        let id = new_users_id();
-        let after = chrono::Utc::now().format("%y%m%d").to_string();
-        assert_eq!(id.chars().count(), 15, "{id}");
-        assert!(id.starts_with('U'), "{id}");
-        let date = &id[1..7];
-        assert!(date.bytes().all(|b| b.is_ascii_digit()), "{id}");
-        assert!(
-            date == before || date == after,
-            "{id}: not today's UTC date"
-        );
-        assert!(
-            chrono::NaiveDate::parse_from_str(date, "%y%m%d").is_ok(),
-            "{id}"
-        );
-        let tail = &id[7..];
-        assert_eq!(tail.chars().count(), 8, "{id}");
-        assert!(tail.chars().all(|c| CROCKFORD.contains(c)), "{id}");
-        assert!(!tail.contains(['I', 'L', 'O', 'U']), "{id}");
-        seen_chars.extend(tail.chars());
-        assert!(seen_ids.insert(id.clone()), "duplicate users_id {id}");
-    }
-    assert_eq!(seen_chars.len(), 32, "some base32 characters never appear");
-}
-
-#[test]
-fn token_keys_are_50_alphanumerics() {
-    let mut seen_chars = HashSet::new();
-    let mut seen_keys = HashSet::new();
-    for _ in 0..SAMPLES {
-        let key = new_token_key();
-        assert_eq!(key.chars().count(), 50, "{key}");
-        assert!(key.chars().all(|c| c.is_ascii_alphanumeric()), "{key}");
-        seen_chars.extend(key.chars());
-        assert!(seen_keys.insert(key.clone()), "duplicate token key");
-    }
-    assert_eq!(seen_chars.len(), 62, "some alphanumerics never appear");
 }
