@@ -33,6 +33,10 @@ contract:
 bench:
     bash scripts/bench.sh
 
+# RSS before, during and after a flood of 5,000 idle connections (BENCH_FLOOD_VARIANTS compares allocator settings).
+bench-flood:
+    bash scripts/bench-flood.sh
+
 # Check compose.yaml (compose-spec schema) and lint the Dockerfiles (hadolint); tools go in .venv.
 compose-check:
     bash scripts/validate-compose.sh
