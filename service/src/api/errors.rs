@@ -6,7 +6,7 @@ use super::envelope::{ApiError, msg};
 use crate::meters;
 use crate::store::{FaultKind, StoreError};
 use crate::users::{UserError, WechatStep};
-use crate::wechat::WechatError;
+use crate::wechat::{WechatError, WechatErrorKind};
 
 /// How long a client should wait after WeChat said it is busy.
 const WECHAT_BUSY_RETRY_AFTER_SECS: u64 = 1;
@@ -67,35 +67,27 @@ fn from_store(err: &StoreError) -> ApiError {
 }
 
 fn from_wechat(step: WechatStep, err: &WechatError) -> ApiError {
-    let api_error = match (err, step) {
-        (
-            WechatError::Rejected {
-                errcode: 40029 | 40163,
-                ..
-            },
-            WechatStep::Login,
-        ) => ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_CODE_INVALID)
-            .with_data("field", "users_wx_code"),
-        (
-            WechatError::Rejected {
-                errcode: 40029 | 40163,
-                ..
-            },
-            WechatStep::PhoneNumber,
-        ) => ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_PHONE_CODE_INVALID)
-            .with_data("field", "users_phone_code"),
-        (WechatError::Rejected { errcode: 40226, .. }, _) => {
+    let api_error = match (err.kind(), step) {
+        (WechatErrorKind::InvalidCode, WechatStep::Login) => {
+            ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_CODE_INVALID)
+                .with_data("field", "users_wx_code")
+        }
+        (WechatErrorKind::InvalidCode, WechatStep::PhoneNumber) => {
+            ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_PHONE_CODE_INVALID)
+                .with_data("field", "users_phone_code")
+        }
+        (WechatErrorKind::UserBlocked, _) => {
             ApiError::new(StatusCode::FORBIDDEN, msg::WECHAT_USER_BLOCKED)
         }
-        (WechatError::Rejected { errcode: 45011, .. }, _) => {
+        (WechatErrorKind::RateLimited, _) => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, msg::WECHAT_RATE_LIMITED)
                 .with_retry_after(WECHAT_RATE_LIMIT_RETRY_AFTER_SECS)
         }
-        (WechatError::Rejected { errcode: -1, .. }, _) => {
+        (WechatErrorKind::Busy, _) => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg::WECHAT_BUSY)
                 .with_retry_after(WECHAT_BUSY_RETRY_AFTER_SECS)
         }
-        (WechatError::Timeout, _) => {
+        (WechatErrorKind::Timeout, _) => {
             ApiError::new(StatusCode::GATEWAY_TIMEOUT, msg::WECHAT_TIMEOUT)
         }
         // Anything else (unreachable, unreadable, an errcode that means our own

@@ -5,23 +5,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::WechatError;
 use super::access_token::AccessTokenCache;
 use super::ceiling::{Ceiling, CeilingReached};
-use super::error::STALE_TOKEN_ERRCODES;
+use super::transport::{WechatCredentials, send};
 use super::wire::{self, Code2SessionBody, PhoneNumberBody};
-use crate::config::Secret;
+use super::{WechatError, WechatErrorKind};
 use crate::meters;
-
-/// Largest WeChat answer we read; real ones are a few hundred bytes.
-const MAX_BODY_BYTES: usize = 64 * 1024;
-
-#[derive(Debug, Clone)]
-pub struct WechatCredentials {
-    pub api_base: String,
-    pub appid: String,
-    pub secret: Secret,
-}
 
 /// The outcome of `wx.login` as WeChat reports it. `session_key` is a secret: never log it.
 #[derive(Clone)]
@@ -94,7 +83,7 @@ impl WechatClient {
     pub async fn code2session(&self, js_code: &str) -> Result<Session, WechatError> {
         let started = Instant::now();
         let result = self.code2session_call(js_code).await;
-        meters::wechat_call("code2session", started, &result);
+        meters::wechat_call("code2session", started, WechatError::outcome_label(&result));
         result
     }
 
@@ -130,11 +119,9 @@ impl WechatClient {
     ) -> Result<PhoneInfo, WechatError> {
         let token = self.tokens.get(&self.http, &self.credentials).await?;
         match self.phone_number_with(&token, phone_code, openid).await {
-            Err(WechatError::Rejected { errcode, .. })
-                if STALE_TOKEN_ERRCODES.contains(&errcode) =>
-            {
+            Err(err) if err.kind() == WechatErrorKind::StaleToken => {
                 tracing::warn!(
-                    errcode,
+                    errcode = err.errcode(),
                     "access token rejected; refreshing it and retrying once"
                 );
                 let fresh = self
@@ -157,7 +144,11 @@ impl WechatClient {
         let result = self
             .phone_number_call(access_token, phone_code, openid)
             .await;
-        meters::wechat_call("getuserphonenumber", started, &result);
+        meters::wechat_call(
+            "getuserphonenumber",
+            started,
+            WechatError::outcome_label(&result),
+        );
         result
     }
 
@@ -188,28 +179,6 @@ impl WechatClient {
     }
 
     fn url(&self, path: &str) -> String {
-        format!(
-            "{}{}",
-            self.credentials.api_base.trim_end_matches('/'),
-            path
-        )
+        self.credentials.url(path)
     }
-}
-
-/// Sends the request and reads the body, whatever its Content-Type (code2session says
-/// `text/plain`). WeChat answers 200 even for errors, so any other status is a failure.
-pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<Vec<u8>, WechatError> {
-    let mut response = request.send().await.map_err(WechatError::from_reqwest)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(WechatError::HttpStatus(status.as_u16()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(WechatError::from_reqwest)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(WechatError::Malformed("answer too large".into()));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
