@@ -13,7 +13,6 @@ mod idle;
 pub mod meters;
 pub mod pocketbase;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod users;

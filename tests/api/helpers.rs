@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, LazyLock};
 
+use bai_service::api::AppState;
 use bai_service::config::{Secret, Settings};
-use bai_service::state::AppState;
 use bai_service::store::Db;
 use bai_service::{Application, telemetry};
 use serde_json::{Value, json};
@@ -158,7 +158,11 @@ impl TestApp {
     }
 
     pub fn db(&self) -> &Db {
-        &self.state.db
+        self.state.users().store()
+    }
+
+    pub fn users(&self) -> &bai_service::users::Users {
+        self.state.users()
     }
 
     /// Runs `sql` on the app's database over a connection of the test's own, to set up states

@@ -117,7 +117,7 @@ e2e_test! {
         let app = spawn_with_known_secret().await;
         let alice = account(&app, "alice").await;
         assert!(
-            bai_service::users::delete_user(app.db(), &alice.pb_id)
+            app.users().delete_user(&alice.pb_id)
                 .await
                 .unwrap()
         );

@@ -269,7 +269,7 @@ e2e_test! {
         let (app, alice) = target().await;
         let forged = hs256(&claims(&alice.pb_id), &alice.signing_key());
         assert!(
-            bai_service::users::rotate_token_key(app.db(), &alice.pb_id)
+            app.users().rotate_token_key(&alice.pb_id)
                 .await
                 .unwrap()
         );
@@ -397,7 +397,7 @@ e2e_test! {
     async fn a_forged_token_for_a_deleted_user_is_401_not_404() {
         let (app, alice) = target().await;
         assert!(
-            bai_service::users::delete_user(app.db(), &alice.pb_id)
+            app.users().delete_user(&alice.pb_id)
                 .await
                 .unwrap()
         );
@@ -418,7 +418,7 @@ e2e_test! {
         expired["exp"] = json!(now() - 1);
         let token = hs256(&expired, &alice.signing_key());
         assert!(
-            bai_service::users::delete_user(app.db(), &alice.pb_id)
+            app.users().delete_user(&alice.pb_id)
                 .await
                 .unwrap()
         );

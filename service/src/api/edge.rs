@@ -19,12 +19,12 @@ use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tracing::Instrument;
 
+use super::AppState;
 use super::access_log;
 use super::envelope::{ApiError, msg};
 use super::framework::{AllowIndex, limit_body, render_error, render_panic};
 use crate::auth::normalize_authorization;
 use crate::meters::RequestMeters;
-use crate::state::AppState;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -177,10 +177,11 @@ mod tests {
     use poem::{Endpoint, EndpointExt, Request, Response, Route, handler, post};
 
     use super::{AllowIndex, Edge};
+    use crate::api::AppState;
     use crate::auth::Tokens;
     use crate::config::Secret;
-    use crate::state::AppState;
     use crate::store::{Db, DbOptions};
+    use crate::users::Users;
     use crate::wechat::{WechatClient, WechatCredentials};
 
     #[handler]
@@ -212,7 +213,7 @@ mod tests {
             Duration::from_secs(1),
         );
         let tokens = Tokens::new("s".repeat(40), Duration::from_secs(60));
-        let state = AppState::new(db, tokens, wechat, Duration::from_secs(1));
+        let state = AppState::new(Users::new(db, wechat, tokens, Duration::from_secs(1)));
         let app = Route::new()
             .at("/boom", post(boom))
             .at("/slow", post(slow))

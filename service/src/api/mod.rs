@@ -13,8 +13,10 @@ mod pocketbase;
 mod probes;
 pub mod rate_limit;
 mod security;
+mod state;
 mod system;
 pub mod types;
+mod users_type;
 mod wechat;
 
 use poem_openapi::{LicenseObject, OpenApiService, Tags};
@@ -22,6 +24,7 @@ use poem_openapi::{LicenseObject, OpenApiService, Tags};
 pub use envelope::{ApiError, ErrorBody};
 pub use pocketbase::PocketBaseApi;
 pub use probes::ProbeApi;
+pub use state::AppState;
 pub use system::SystemApi;
 pub use wechat::WechatApi;
 

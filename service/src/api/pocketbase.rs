@@ -9,10 +9,10 @@ use poem_openapi::param::Path;
 use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
+use super::AppState;
 use super::payload::Json;
 use super::types::{AuthRecord, UserInfo};
 use crate::pocketbase::sdk::{self, SdkError};
-use crate::state::AppState;
 
 pub struct PocketBaseApi;
 
@@ -108,10 +108,10 @@ impl PocketBaseApi {
         if !sdk::is_users_collection(&collection.0) {
             return AuthRefreshResponse::NotFound(error(404, MISSING_COLLECTION));
         }
-        match sdk::auth_refresh(&state, token(req)).await {
+        match sdk::auth_refresh(state.users(), token(req)).await {
             Ok(outcome) => AuthRefreshResponse::Ok(Json(PocketBaseAuth {
                 token: outcome.token,
-                record: AuthRecord::from(&UserInfo::from(outcome.user)),
+                record: AuthRecord::from(&UserInfo::from(outcome.account)),
             })),
             Err(SdkError::Unauthorized | SdkError::NotFound) => {
                 AuthRefreshResponse::Unauthorized(error(
@@ -142,8 +142,8 @@ impl PocketBaseApi {
         if !sdk::is_users_collection(&collection.0) {
             return ViewResponse::NotFound(error(404, MISSING_COLLECTION));
         }
-        match sdk::view_record(&state, token(req), &id.0).await {
-            Ok(user) => ViewResponse::Ok(Json(AuthRecord::from(&UserInfo::from(user)))),
+        match sdk::view_record(state.users(), token(req), &id.0).await {
+            Ok(account) => ViewResponse::Ok(Json(AuthRecord::from(&UserInfo::from(account)))),
             Err(SdkError::Internal(err)) => {
                 ViewResponse::Internal(internal(&SdkError::Internal(err)))
             }

@@ -8,9 +8,9 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
+use super::AppState;
 use super::envelope::{error_responses, msg};
 use super::types::{HealthData, HealthEnvelope, HelloWorldData, HelloWorldEnvelope};
-use crate::state::AppState;
 
 /// When this binary was built; stamped by build.rs.
 static BUILD_TIME: LazyLock<Option<DateTime<Utc>>> = LazyLock::new(|| {
@@ -92,7 +92,7 @@ impl SystemApi {
 }
 
 async fn check_health(state: &AppState) -> HealthResponse {
-    match state.db.ping().await {
+    match state.users().check_storage().await {
         Ok(()) => HealthResponse::Healthy(Json(envelope(200, msg::OK, "healthy"))),
         Err(err) => {
             tracing::warn!(error = %err, "health check: database unavailable");

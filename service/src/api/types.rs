@@ -7,10 +7,8 @@ use poem_openapi::{Enum, Object};
 use super::fields::{Code, HttpUrl, TextField};
 use super::payload::Nullable;
 use crate::auth::AUTH_COLLECTION_ID;
-use crate::store::CompanyRecord;
 use crate::users::{
-    FieldError, LoginStatus, ProfileInput, USERS_TYPE_REGISTERED, User, is_info_complete,
-    mask_phone,
+    Account, Company, FieldError, LoginStatus, ProfileInput, UsersType, mask_phone,
 };
 
 /// The name PocketBase gives the users collection.
@@ -116,15 +114,6 @@ pub struct HelloWorldEnvelope {
     pub data: HelloWorldData,
 }
 
-/// 用户类型
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum UsersType {
-    #[oai(rename = "游客")]
-    Guest,
-    #[oai(rename = "注册用户")]
-    Registered,
-}
-
 /// 公司信息 (`tbl_company` row), `null` when the user belongs to no company
 #[derive(Debug, Clone, Object)]
 pub struct CompanyInfo {
@@ -134,8 +123,8 @@ pub struct CompanyInfo {
     pub updated: String,
 }
 
-impl From<CompanyRecord> for CompanyInfo {
-    fn from(c: CompanyRecord) -> Self {
+impl From<Company> for CompanyInfo {
+    fn from(c: Company) -> Self {
         Self {
             company_id: c.company_id,
             company_name: c.company_name,
@@ -168,15 +157,11 @@ pub struct UserInfo {
     pub updated: String,
 }
 
-impl From<User> for UserInfo {
-    fn from(user: User) -> Self {
-        let r = user.record;
+impl From<Account> for UserInfo {
+    fn from(account: Account) -> Self {
+        let r = account.user;
         Self {
-            users_type: if r.users_type == USERS_TYPE_REGISTERED {
-                UsersType::Registered
-            } else {
-                UsersType::Guest
-            },
+            users_type: r.users_type,
             users_phone_masked: mask_phone(&r.users_phone),
             pb_id: r.id,
             users_id: r.users_id,
@@ -185,7 +170,7 @@ impl From<User> for UserInfo {
             users_picture: r.users_picture,
             openid: r.openid,
             company_id: r.company_id.unwrap_or_default(),
-            company: Nullable(user.company.map(CompanyInfo::from)),
+            company: Nullable(account.company.map(CompanyInfo::from)),
             created: r.created,
             updated: r.updated,
         }
@@ -279,9 +264,9 @@ pub struct AuthResponse {
 }
 
 impl AuthResponse {
-    pub fn new(token: String, user: User, status: LoginStatus, msg: &str) -> Self {
-        let complete = is_info_complete(&user.record);
-        let user = UserInfo::from(user);
+    pub fn new(token: String, account: Account, status: LoginStatus, msg: &str) -> Self {
+        let complete = account.user.is_info_complete();
+        let user = UserInfo::from(account);
         Self {
             token,
             record: AuthRecord::from(&user),

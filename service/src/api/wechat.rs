@@ -5,6 +5,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 
 use super::ApiTags;
+use super::AppState;
 use super::envelope::error_responses;
 use super::rate_limit::per_client_limit;
 use super::security::BearerAuth;
@@ -12,8 +13,7 @@ use super::types::{
     AuthResponse, ProfileData, ProfileEnvelope, ProfileStatus, UserInfo, WechatLoginRequest,
     WechatProfileRequest,
 };
-use crate::state::AppState;
-use crate::users::{self, LoginStatus, ProfileInput};
+use crate::users::{LoginStatus, ProfileInput};
 
 pub struct WechatApi;
 
@@ -120,14 +120,14 @@ impl WechatApi {
         body: Json<WechatLoginRequest>,
     ) -> Result<AuthOk, LoginError> {
         let code = body.0.users_wx_code.into_text("users_wx_code")?;
-        let outcome = users::login(&state, &code).await?;
+        let outcome = state.users().login(&code).await?;
         let msg = match outcome.status {
             LoginStatus::Registered => "注册成功",
             LoginStatus::LoggedIn => "登录成功",
         };
         Ok(AuthOk::Ok(Json(AuthResponse::new(
             outcome.token,
-            outcome.user,
+            outcome.account,
             outcome.status,
             msg,
         ))))
@@ -155,13 +155,13 @@ impl WechatApi {
         body: Json<WechatProfileRequest>,
     ) -> Result<ProfileOk, ProfileError> {
         let input = ProfileInput::try_from(body.0)?;
-        let user = users::update_profile(&state, &auth.0, &input).await?;
+        let account = state.users().update_profile(&auth.0, &input).await?;
         Ok(ProfileOk::Ok(Json(ProfileEnvelope {
             code: 200,
             msg: "更新成功".to_owned(),
             data: ProfileData {
                 status: ProfileStatus::UpdateSuccess,
-                user: UserInfo::from(user),
+                user: UserInfo::from(account),
             },
         })))
     }
@@ -179,10 +179,10 @@ impl WechatApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> Result<AuthOk, RefreshError> {
-        let outcome = users::refresh(&state, auth.0).await?;
+        let outcome = state.users().refresh(auth.0).await?;
         Ok(AuthOk::Ok(Json(AuthResponse::new(
             outcome.token,
-            outcome.user,
+            outcome.account,
             outcome.status,
             "刷新成功",
         ))))
