@@ -4,8 +4,7 @@ use poem::http::StatusCode;
 
 use super::envelope::{ApiError, msg};
 use crate::meters;
-use crate::store::{FaultKind, StoreError};
-use crate::users::{UserError, WechatStep};
+use crate::users::{StorageFault, UserError, WechatStep};
 use crate::wechat::{WechatError, WechatErrorKind};
 
 /// How long a client should wait after WeChat said it is busy.
@@ -49,17 +48,17 @@ impl From<UserError> for ApiError {
 
 /// The one place a failed database call is logged: once per request, inside its span (so
 /// with its request id), with the cause class and the database's message, never the data.
-fn from_store(err: &StoreError) -> ApiError {
-    match err.kind() {
-        FaultKind::Unavailable(cause) => {
-            let operation = if err.is_write() { "write" } else { "read" };
-            meters::db_error(cause.as_str(), operation);
-            tracing::error!(%cause, operation, error = %err, "database unavailable");
+fn from_store(err: &StorageFault) -> ApiError {
+    let operation = err.operation();
+    match err.unavailable_cause() {
+        Some(cause) => {
+            meters::db_error(cause, operation);
+            tracing::error!(cause, operation, error = %err, "database unavailable");
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg::STORAGE_UNAVAILABLE)
                 .with_retry_after(STORAGE_RETRY_AFTER_SECS)
         }
-        FaultKind::Bug => {
-            meters::db_error("bug", if err.is_write() { "write" } else { "read" });
+        None => {
+            meters::db_error("bug", operation);
             tracing::error!(error = %err, "database failure");
             ApiError::internal()
         }

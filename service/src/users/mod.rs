@@ -6,7 +6,7 @@ mod ids;
 mod model;
 mod sanitize;
 
-pub use error::{UserError, WechatStep};
+pub use error::{StorageFault, UserError, WechatStep};
 pub use flows::{AuthOutcome, Authenticated, LoginStatus, ProfileInput, Users};
 pub use ids::{new_record_id, new_token_key, new_users_id};
 pub use model::{Account, Company, User, UsersType, mask_phone, pocketbase_now};
