@@ -14,7 +14,7 @@ use crate::api::cors::{CorsOrigins, with_cors};
 use crate::api::edge::{Edge, header_timeout_response};
 use crate::api::framework::AllowIndex;
 use crate::api::rate_limit::ClientLimit;
-use crate::auth::{Tokens, generate_secret};
+use crate::auth::{AuthTokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Settings};
 use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
 use crate::dev_sim::{self, DevSimulator};
@@ -303,7 +303,7 @@ pub async fn users_domain(
                 .context("loading the auth secret")?
         }
     };
-    let tokens = Tokens::new(secret, Duration::from_secs(settings.token_ttl_secs));
+    let tokens = AuthTokens::new(secret, Duration::from_secs(settings.token_ttl_secs));
     let wechat = WechatClient::new(credentials, settings.wechat_timeout())
         .with_max_rps(settings.wechat_max_rps);
     Ok(Users::new(

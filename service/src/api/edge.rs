@@ -21,9 +21,9 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::access_log;
+use super::bearer::normalize_authorization;
 use super::envelope::{ApiError, msg};
 use super::framework::{AllowIndex, limit_body, render_error, render_panic};
-use crate::auth::normalize_authorization;
 use crate::meters::RequestMeters;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -178,7 +178,7 @@ mod tests {
 
     use super::{AllowIndex, Edge};
     use crate::api::AppState;
-    use crate::auth::Tokens;
+    use crate::auth::AuthTokens;
     use crate::config::Secret;
     use crate::store::{Db, DbOptions};
     use crate::users::Users;
@@ -212,7 +212,7 @@ mod tests {
             },
             Duration::from_secs(1),
         );
-        let tokens = Tokens::new("s".repeat(40), Duration::from_secs(60));
+        let tokens = AuthTokens::new("s".repeat(40), Duration::from_secs(60));
         let state = AppState::new(Users::new(db, wechat, tokens, Duration::from_secs(1)));
         let app = Route::new()
             .at("/boom", post(boom))

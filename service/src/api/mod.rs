@@ -1,6 +1,7 @@
 //! The HTTP edge: poem-openapi handlers, one file per tag, and the one error envelope.
 
 pub mod access_log;
+mod bearer;
 pub mod cors;
 pub mod document;
 pub mod edge;

@@ -6,13 +6,10 @@ use poem_openapi::{Enum, Object};
 
 use super::fields::{Code, HttpUrl, TextField};
 use super::payload::Nullable;
-use crate::auth::AUTH_COLLECTION_ID;
+use crate::auth::{AUTH_COLLECTION_ID, AUTH_COLLECTION_NAME};
 use crate::users::{
     Account, Company, FieldError, LoginStatus, ProfileInput, UsersType, mask_phone,
 };
-
-/// The name PocketBase gives the users collection.
-pub const AUTH_COLLECTION_NAME: &str = "tbl_auth_users";
 
 /// 微信登录请求
 #[derive(Debug, Object)]

@@ -3,12 +3,12 @@
 //! own record and answers every other id as not found, as PocketBase does for a record its view
 //! rule hides.
 
-use crate::auth::AUTH_COLLECTION_ID;
+use crate::auth::{AUTH_COLLECTION_ID, AUTH_COLLECTION_NAME};
 use crate::users::{Account, AuthOutcome, Authenticated, UserError, Users};
 
 /// The collection, by name or by id, as PocketBase accepts either in the path.
 pub fn is_users_collection(name_or_id: &str) -> bool {
-    name_or_id == crate::store::pocketbase_source::PB_USERS || name_or_id == AUTH_COLLECTION_ID
+    name_or_id == AUTH_COLLECTION_NAME || name_or_id == AUTH_COLLECTION_ID
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use super::error::WechatStep;
 use super::model::{Account, User, UsersType, pocketbase_now};
 use super::sanitize::{sanitize_code, sanitize_name, sanitize_picture_url};
 use super::{UserError, ids};
-use crate::auth::{AuthClaims, TokenError, Tokens};
+use crate::auth::{AuthClaims, AuthTokens, TokenError};
 use crate::meters;
 use crate::store::{Claim, Db, NewUser, ProfileUpdate, StoreError};
 use crate::wechat::WechatClient;
@@ -52,13 +52,13 @@ pub struct ProfileInput {
 pub struct Users {
     store: Db,
     wechat: WechatClient,
-    tokens: Tokens,
+    tokens: AuthTokens,
     /// How long a `users_wx_code` stays claimed by its first request.
     guard_ttl: Duration,
 }
 
 impl Users {
-    pub fn new(store: Db, wechat: WechatClient, tokens: Tokens, guard_ttl: Duration) -> Self {
+    pub fn new(store: Db, wechat: WechatClient, tokens: AuthTokens, guard_ttl: Duration) -> Self {
         Self {
             store,
             wechat,
@@ -126,7 +126,7 @@ impl Users {
     /// algorithm and expiry are checked against that key. A valid token of a deleted user is
     /// `UserGone`; anything unverifiable is `Unauthorized`.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, UserError> {
-        let claims = Tokens::peek(token)?;
+        let claims = AuthTokens::peek(token)?;
         match self.store.find_user_by_id(&claims.id).await? {
             Some(record) => {
                 let claims = self.tokens.verify(token, &record.token_key)?;
