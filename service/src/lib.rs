@@ -3,6 +3,7 @@
 //! Data flows one way: HTTP ([`api`]) → domain ([`users`]) → [`store`] / [`wechat`] / [`auth`],
 //! and typed results flow back up to be mapped onto the contract's envelope.
 
+mod accept;
 pub mod api;
 pub mod auth;
 pub mod cli_error;

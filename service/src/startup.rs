@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
 
+use crate::accept::Capped;
 use crate::api::AppState;
 use crate::api::api_service;
 use crate::api::cors::{CorsOrigins, with_cors};
@@ -16,9 +17,10 @@ use crate::api::framework::AllowIndex;
 use crate::api::rate_limit::ClientLimit;
 use crate::auth::{AuthTokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Settings};
-use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
+use crate::connections::{
+    ConnLimits, Headroom, Registry, default_max_connections, raise_file_limit,
+};
 use crate::dev_sim::{self, DevSimulator};
-use crate::idle::ConnLimits;
 use crate::meters::{self, RequestMeters};
 use crate::store::{Db, DbOptions};
 use crate::users::Users;
