@@ -4,6 +4,7 @@ use poem::http::StatusCode;
 
 use super::envelope::{ApiError, msg};
 use crate::meters;
+use crate::users::fields::{USERS_PHONE_CODE, USERS_WX_CODE};
 use crate::users::{StorageFault, UserError, WechatStep};
 use crate::wechat::{WechatError, WechatErrorKind};
 
@@ -69,11 +70,11 @@ fn from_wechat(step: WechatStep, err: &WechatError) -> ApiError {
     let api_error = match (err.kind(), step) {
         (WechatErrorKind::InvalidCode, WechatStep::Login) => {
             ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_CODE_INVALID)
-                .with_data("field", "users_wx_code")
+                .with_data("field", USERS_WX_CODE)
         }
         (WechatErrorKind::InvalidCode, WechatStep::PhoneNumber) => {
             ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_PHONE_CODE_INVALID)
-                .with_data("field", "users_phone_code")
+                .with_data("field", USERS_PHONE_CODE)
         }
         (WechatErrorKind::UserBlocked, _) => {
             ApiError::new(StatusCode::FORBIDDEN, msg::WECHAT_USER_BLOCKED)

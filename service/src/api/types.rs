@@ -7,6 +7,10 @@ use poem_openapi::{Enum, Object};
 use super::fields::{Code, HttpUrl, TextField};
 use super::payload::Nullable;
 use crate::auth::{AUTH_COLLECTION_ID, AUTH_COLLECTION_NAME};
+use crate::users::fields::{
+    MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_PICTURE_URL_CHARS, USERS_NAME, USERS_PHONE_CODE,
+    USERS_PICTURE,
+};
 use crate::users::{
     Account, Company, FieldError, LoginStatus, ProfileInput, UsersType, mask_phone,
 };
@@ -16,7 +20,7 @@ use crate::users::{
 #[oai(example)]
 pub struct WechatLoginRequest {
     /// 微信小程序登录临时凭证 code (`wx.login`)
-    pub users_wx_code: TextField<128, Code>,
+    pub users_wx_code: TextField<MAX_CODE_CHARS, Code>,
 }
 
 /// 更新资料请求
@@ -24,11 +28,11 @@ pub struct WechatLoginRequest {
 #[oai(example)]
 pub struct WechatProfileRequest {
     /// 昵称 (trimmed; at most 32 characters)
-    pub users_name: TextField<32>,
+    pub users_name: TextField<MAX_NAME_CHARS>,
     /// 手机号授权 code (`getPhoneNumber` button)
-    pub users_phone_code: TextField<128, Code>,
+    pub users_phone_code: TextField<MAX_CODE_CHARS, Code>,
     /// 头像地址 (http/https, at most 512 characters)
-    pub users_picture: TextField<512, HttpUrl>,
+    pub users_picture: TextField<MAX_PICTURE_URL_CHARS, HttpUrl>,
 }
 
 /// The spec's examples work as they are in zero-config mode (the in-process wechat-sim takes
@@ -56,9 +60,9 @@ impl TryFrom<WechatProfileRequest> for ProfileInput {
 
     fn try_from(body: WechatProfileRequest) -> Result<Self, FieldError> {
         Ok(ProfileInput {
-            users_name: body.users_name.into_text("users_name")?,
-            users_phone_code: body.users_phone_code.into_text("users_phone_code")?,
-            users_picture: body.users_picture.into_text("users_picture")?,
+            users_name: body.users_name.into_text(USERS_NAME)?,
+            users_phone_code: body.users_phone_code.into_text(USERS_PHONE_CODE)?,
+            users_picture: body.users_picture.into_text(USERS_PICTURE)?,
         })
     }
 }

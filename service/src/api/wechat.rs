@@ -13,6 +13,7 @@ use super::types::{
     AuthResponse, ProfileData, ProfileEnvelope, ProfileStatus, UserInfo, WechatLoginRequest,
     WechatProfileRequest,
 };
+use crate::users::fields::USERS_WX_CODE;
 use crate::users::{LoginStatus, ProfileInput};
 
 pub struct WechatApi;
@@ -119,7 +120,7 @@ impl WechatApi {
         state: Data<&AppState>,
         body: Json<WechatLoginRequest>,
     ) -> Result<AuthOk, LoginError> {
-        let code = body.0.users_wx_code.into_text("users_wx_code")?;
+        let code = body.0.users_wx_code.into_text(USERS_WX_CODE)?;
         let outcome = state.users().login(&code).await?;
         let msg = match outcome.status {
             LoginStatus::Registered => "注册成功",

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::error::WechatStep;
+use super::fields::{USERS_PHONE_CODE, USERS_WX_CODE};
 use super::model::{Account, User, UsersType, pocketbase_now};
 use super::sanitize::{sanitize_code, sanitize_name, sanitize_picture_url};
 use super::{UserError, ids};
@@ -87,12 +88,12 @@ impl Users {
 
     /// Exchanges a `wx.login` code for the user (created on first login) and a token.
     pub async fn login(&self, users_wx_code: &str) -> Result<AuthOutcome, UserError> {
-        let code = sanitize_code("users_wx_code", users_wx_code)?;
+        let code = sanitize_code(USERS_WX_CODE, users_wx_code)?;
         // Before the claim: a flood over the ceiling must neither reach WeChat nor write a row.
         self.wechat
             .reserve()
             .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;
-        let guard_key = guard_key("users_wx_code", &code);
+        let guard_key = guard_key(USERS_WX_CODE, &code);
         self.claim(&guard_key).await?;
 
         let session = match self.wechat.code2session(&code).await {
@@ -174,7 +175,7 @@ impl Users {
     ) -> Result<Account, UserError> {
         let users_name = sanitize_name(&input.users_name)?;
         let users_picture = sanitize_picture_url(&input.users_picture)?;
-        let phone_code = sanitize_code("users_phone_code", &input.users_phone_code)?;
+        let phone_code = sanitize_code(USERS_PHONE_CODE, &input.users_phone_code)?;
         self.wechat
             .reserve()
             .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;

@@ -1,6 +1,7 @@
 //! The users domain: who a WeChat user is here, and the login, profile and refresh flows.
 
 mod error;
+pub mod fields;
 mod flows;
 mod ids;
 mod model;
@@ -10,4 +11,4 @@ pub use error::{StorageFault, UserError, WechatStep};
 pub use flows::{AuthOutcome, Authenticated, LoginStatus, ProfileInput, Users};
 pub use ids::{new_record_id, new_token_key, new_users_id};
 pub use model::{Account, Company, User, UsersType, mask_phone, pocketbase_now};
-pub use sanitize::{FieldError, sanitize_code, sanitize_name, sanitize_picture_url};
+pub use sanitize::{FieldError, STRIPPED, sanitize_code, sanitize_name, sanitize_picture_url};
