@@ -10,6 +10,7 @@ use bai_service::config::{DEFAULT_WECHAT_API_BASE, Secret};
 use bai_service::store::{Db, DbOptions};
 use bai_service::wechat::WechatCredentials;
 use bai_service::{Application, cli_error, pocketbase, startup, telemetry};
+use secrecy::ExposeSecret as _;
 
 #[derive(Parser)]
 #[command(
@@ -130,7 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .settings
                     .auth_secret
                     .as_ref()
-                    .map(|s| s.expose().to_owned()),
+                    .map(|s| s.expose_secret().to_owned()),
                 token_ttl_secs: cli.settings.token_ttl_secs,
             };
             let report = match pocketbase::import(&db, &source, &options).await {
@@ -150,7 +151,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 startup::configured_wechat(&cli.settings).unwrap_or_else(|| WechatCredentials {
                     api_base: DEFAULT_WECHAT_API_BASE.to_owned(),
                     appid: String::new(),
-                    secret: Secret::new(""),
+                    secret: Secret::from(""),
                 });
             let users = startup::users_domain(&cli.settings, db, credentials).await?;
             let (done, pb_id, what) = match action {

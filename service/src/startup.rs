@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
+use secrecy::ExposeSecret as _;
 
 use crate::accept::Capped;
 use crate::api::AppState;
@@ -293,7 +294,7 @@ pub async fn users_domain(
     credentials: WechatCredentials,
 ) -> anyhow::Result<Users> {
     let secret = match &settings.auth_secret {
-        Some(secret) => secret.expose().to_owned(),
+        Some(secret) => secret.expose_secret().to_owned(),
         None => {
             tracing::warn!(
                 "BAI_AUTH_SECRET is not set: tokens are signed with a generated secret kept \

@@ -106,7 +106,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.wechat_api_base = Some(sim.base_url());
     settings.wechat_appid = Some(sim.appid().to_owned());
-    settings.wechat_secret = Some(Secret::new(sim.secret()));
+    settings.wechat_secret = Some(Secret::from(sim.secret()));
     settings.wechat_timeout_ms = 2_000;
     customize(&mut settings);
     start(settings, sim, data_dir, backend).await

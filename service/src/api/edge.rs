@@ -208,7 +208,7 @@ mod tests {
             WechatCredentials {
                 api_base: "http://127.0.0.1:9".to_owned(),
                 appid: "app".to_owned(),
-                secret: Secret::new("secret"),
+                secret: Secret::from("secret"),
             },
             Duration::from_secs(1),
         );

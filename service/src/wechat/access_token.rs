@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tokio::sync::Mutex;
 
@@ -82,7 +83,7 @@ async fn fetch(
     let request = http.post(creds.url("/cgi-bin/stable_token")).json(&json!({
         "grant_type": "client_credential",
         "appid": creds.appid,
-        "secret": creds.secret.expose(),
+        "secret": creds.secret.expose_secret(),
         "force_refresh": force_refresh,
     }));
     let started = Instant::now();

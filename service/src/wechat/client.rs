@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 
 use super::access_token::AccessTokenCache;
@@ -90,7 +91,7 @@ impl WechatClient {
     async fn code2session_call(&self, js_code: &str) -> Result<Session, WechatError> {
         let request = self.http.get(self.url("/sns/jscode2session")).query(&[
             ("appid", self.credentials.appid.as_str()),
-            ("secret", self.credentials.secret.expose()),
+            ("secret", self.credentials.secret.expose_secret()),
             ("js_code", js_code),
             ("grant_type", "authorization_code"),
         ]);
