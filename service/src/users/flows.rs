@@ -12,7 +12,7 @@ use super::sanitize::{sanitize_code, sanitize_name, sanitize_picture_url};
 use super::{UserError, ids};
 use crate::auth::{AuthClaims, AuthTokens, TokenError};
 use crate::meters;
-use crate::store::{Claim, Db, NewUser, ProfileUpdate, StoreError};
+use crate::store::{Db, GuardClaim, NewUser, ProfileUpdate, StoreError};
 use crate::wechat::WechatClient;
 
 /// Fresh ids are drawn again this many times when they clash with existing ones.
@@ -229,11 +229,11 @@ impl Users {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let ttl_ms = self.guard_ttl.as_millis() as i64;
         match self.store.claim_guard(key, now_ms, ttl_ms).await? {
-            Claim::Acquired => {
+            GuardClaim::Acquired => {
                 meters::guard_claim("acquired");
                 Ok(())
             }
-            Claim::Held { expires_at_ms } => {
+            GuardClaim::Held { expires_at_ms } => {
                 meters::guard_claim("held");
                 Err(UserError::CodeInFlight {
                     retry_after_secs: retry_after_secs(expires_at_ms, now_ms, ttl_ms),

@@ -13,29 +13,17 @@ use super::wire::{self, Code2SessionBody, PhoneNumberBody};
 use super::{WechatError, WechatErrorKind};
 use crate::meters;
 
-/// The outcome of `wx.login` as WeChat reports it. `session_key` is a secret: never log it.
-#[derive(Clone)]
+/// The outcome of `wx.login`: who the user is. (The answer's `session_key` is checked for but
+/// not kept: nothing here decrypts user data with it.)
+#[derive(Debug, Clone)]
 pub struct Session {
     pub openid: String,
-    pub unionid: Option<String>,
-    pub session_key: String,
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("openid", &self.openid)
-            .field("unionid", &self.unionid)
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneInfo {
     /// With the country prefix for non-mainland numbers.
     pub phone_number: String,
-    pub pure_phone_number: String,
-    pub country_code: String,
 }
 
 #[derive(Debug, Clone)]
@@ -98,11 +86,7 @@ impl WechatClient {
         let body: Code2SessionBody = wire::parse(&send(request).await?)?;
         body.status.into_result()?;
         match (body.openid, body.session_key) {
-            (Some(openid), Some(session_key)) if !openid.is_empty() => Ok(Session {
-                openid,
-                unionid: body.unionid,
-                session_key,
-            }),
+            (Some(openid), Some(_session_key)) if !openid.is_empty() => Ok(Session { openid }),
             _ => Err(WechatError::Malformed(
                 "code2session answer has no openid".into(),
             )),
@@ -170,11 +154,7 @@ impl WechatClient {
             .phone_info
             .ok_or_else(|| WechatError::Malformed("phone answer has no phone_info".into()))?;
         match (info.phone_number, info.pure_phone_number) {
-            (Some(phone_number), Some(pure)) if !pure.is_empty() => Ok(PhoneInfo {
-                phone_number,
-                pure_phone_number: pure,
-                country_code: info.country_code.unwrap_or_else(|| "86".into()),
-            }),
+            (Some(phone_number), Some(pure)) if !pure.is_empty() => Ok(PhoneInfo { phone_number }),
             _ => Err(WechatError::Malformed("phone_info lacks the number".into())),
         }
     }
