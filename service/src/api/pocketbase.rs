@@ -9,6 +9,7 @@ use poem_openapi::param::Path;
 use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
+use super::envelope::ErrorBody;
 use super::AppState;
 use super::payload::Json;
 use super::types::{AuthRecord, UserInfo};
@@ -46,6 +47,13 @@ pub enum AuthRefreshResponse {
     /// No such collection
     #[oai(status = 404)]
     NotFound(Json<PocketBaseError>),
+    /// 请求超时: the request took longer than BAI_REQUEST_TIMEOUT_MS (this API's envelope,
+    /// answered by the request edge)
+    #[oai(status = 408)]
+    RequestTimeout(Json<ErrorBody>),
+    /// 请求体过大 (this API's envelope, answered by the request edge)
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
     /// Internal error
     #[oai(status = 500)]
     Internal(Json<PocketBaseError>),
@@ -60,6 +68,13 @@ pub enum ViewResponse {
     /// Any other record, or no valid token (the view rule hides it)
     #[oai(status = 404)]
     NotFound(Json<PocketBaseError>),
+    /// 请求超时: the request took longer than BAI_REQUEST_TIMEOUT_MS (this API's envelope,
+    /// answered by the request edge)
+    #[oai(status = 408)]
+    RequestTimeout(Json<ErrorBody>),
+    /// 请求体过大 (this API's envelope, answered by the request edge)
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
     /// Internal error
     #[oai(status = 500)]
     Internal(Json<PocketBaseError>),

@@ -23,6 +23,8 @@ pub struct SystemApi;
 
 error_responses! {
     pub enum SystemError {
+        /// 请求超时 (the request, body included, took longer than BAI_REQUEST_TIMEOUT_MS)
+        408 => RequestTimeout,
         /// 请求体过大
         413 => PayloadTooLarge,
     }

@@ -89,6 +89,8 @@ error_responses! {
         401 => Unauthorized,
         /// 用户不存在
         404 => NotFound,
+        /// 请求超时 (the request, body included, took longer than BAI_REQUEST_TIMEOUT_MS)
+        408 => RequestTimeout,
         /// 请求体过大
         413 => PayloadTooLarge,
         /// 服务暂不可用 (a storage fault)
