@@ -13,6 +13,7 @@ pub mod dev_sim;
 mod idle;
 pub mod meters;
 pub mod pocketbase;
+mod routes;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

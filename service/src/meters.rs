@@ -20,6 +20,7 @@ use poem::listener::{Acceptor, Listener as _, TcpAcceptor, TcpListener};
 use poem::web::Data;
 use poem::{EndpointExt, Route, Server, get, handler};
 
+use crate::routes::RouteTable;
 use crate::store::Db;
 
 pub const HTTP_REQUESTS: &str = "bai_http_requests_total";
@@ -126,7 +127,7 @@ fn intern(template: &str) -> &'static str {
 /// The request metrics of one app: the route templates it serves, and the handles already
 /// registered, so a request costs a map lookup and atomic adds, no allocation.
 pub struct RequestMeters {
-    routes: HashMap<&'static str, &'static str>,
+    routes: RouteTable<&'static str>,
     /// Prefixes served by nested endpoints (`/docs/...`).
     prefixes: Vec<&'static str>,
     in_flight: Gauge,
@@ -139,11 +140,11 @@ impl RequestMeters {
         Self {
             routes: routes
                 .into_iter()
-                .map(|r| {
+                .fold(RouteTable::default(), |mut table, r| {
                     let r = intern(r);
-                    (r, r)
-                })
-                .collect(),
+                    table.insert(r, r);
+                    table
+                }),
             prefixes: prefixes.iter().map(|p| intern(p)).collect(),
             in_flight: gauge!(HTTP_IN_FLIGHT),
             counters: RwLock::default(),
@@ -154,7 +155,7 @@ impl RequestMeters {
     /// The route template a path is served by, or `unmatched`.
     pub fn route(&self, path: &str) -> &'static str {
         if let Some(route) = self.routes.get(path) {
-            return route;
+            return *route;
         }
         self.prefixes
             .iter()

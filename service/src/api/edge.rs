@@ -23,7 +23,7 @@ use super::AppState;
 use super::access_log;
 use super::bearer::normalize_authorization;
 use super::envelope::{ApiError, msg};
-use super::framework::{AllowIndex, limit_body, render_error, render_panic};
+use super::rejections::{AllowIndex, limit_body, render_error, render_panic};
 use crate::meters::RequestMeters;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -8,7 +8,7 @@ pub mod edge;
 pub mod envelope;
 mod errors;
 mod fields;
-pub mod framework;
+pub mod rejections;
 pub mod payload;
 mod pocketbase;
 mod probes;

@@ -9,8 +9,8 @@ use poem_openapi::param::Path;
 use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
-use super::envelope::ErrorBody;
 use super::AppState;
+use super::envelope::ErrorBody;
 use super::payload::Json;
 use super::types::{AuthRecord, UserInfo};
 use crate::pocketbase::sdk::{self, SdkError};
