@@ -1,7 +1,9 @@
 //! bai-service: the WeChat mini-program backend.
 //!
-//! Data flows one way: HTTP ([`api`]) → domain ([`users`]) → [`store`] / [`wechat`] / [`auth`],
-//! and typed results flow back up to be mapped onto the contract's envelope.
+//! Data flows one way: HTTP ([`api`]) → domain ([`users`], one [`users::Users`] value) →
+//! [`store`] / [`wechat`] / [`auth`], and typed results flow back up to be mapped onto the
+//! contract's envelope. `api` imports nothing from `store`, and no two modules import each
+//! other; [`startup`] wires the layers together, for the server and the CLI alike.
 
 mod accept;
 pub mod api;

@@ -4,8 +4,9 @@
 //! (413), the `Authorization` normalisation, and framework errors rendered as the envelope.
 //!
 //! These were seven nested `around`/`with` layers (poem's `RequestId`, `CatchPanic`, `AddData`
-//! and four closures); one endpoint does the same work with one future and no per-request
-//! copies of the path or the peer address unless a log line is written.
+//! and four closures); one endpoint does the same work with one future. The method, URI and
+//! peer address are copied once per request for the access-log line and the metrics; the
+//! copies are cheap (the URI's clone shares its bytes, a TCP peer is a socket address).
 
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
