@@ -14,8 +14,8 @@ use crate::api::AppState;
 use crate::api::api_service;
 use crate::api::cors::{CorsOrigins, with_cors};
 use crate::api::edge::{Edge, header_timeout_response};
-use crate::api::rejections::AllowIndex;
 use crate::api::rate_limit::ClientLimit;
+use crate::api::rejections::AllowIndex;
 use crate::auth::{AuthTokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Settings};
 use crate::connections::{
