@@ -155,7 +155,7 @@ impl RequestMeters {
     /// The route template a path is served by, or `unmatched`.
     pub fn route(&self, path: &str) -> &'static str {
         if let Some(route) = self.routes.get(path) {
-            return *route;
+            return route;
         }
         self.prefixes
             .iter()
