@@ -2,10 +2,10 @@
 //!
 //! Tests never read the environment: they start from [`Settings::defaults`] and override fields.
 
-use std::fmt;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, FromArgMatches as _, ValueEnum};
+use secrecy::ExposeSecret as _;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8090";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bai.db";
@@ -61,7 +61,7 @@ pub struct Settings {
 
     /// Secret appended to each user's token key when signing tokens. Generated and kept in
     /// the database when unset.
-    #[arg(long, env = "BAI_AUTH_SECRET", hide_env_values = true)]
+    #[arg(long, env = "BAI_AUTH_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub auth_secret: Option<Secret>,
 
     /// Token lifetime in seconds (PocketBase's default for auth collections).
@@ -77,7 +77,7 @@ pub struct Settings {
     pub wechat_appid: Option<String>,
 
     /// Mini-program app secret.
-    #[arg(long, env = "BAI_WECHAT_SECRET", hide_env_values = true)]
+    #[arg(long, env = "BAI_WECHAT_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub wechat_secret: Option<Secret>,
 
     /// Timeout of each WeChat call, in milliseconds.
@@ -146,37 +146,15 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The defaults, without reading the environment.
+    /// The defaults, without reading the environment: the flags' own defaults (each written
+    /// once, in its `#[arg]`), parsed from an empty command line with every `env` dropped.
     pub fn defaults() -> Self {
-        Self {
-            addr: DEFAULT_ADDR.into(),
-            database_url: DEFAULT_DATABASE_URL.into(),
-            db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
-            db_acquire_timeout_ms: DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
-            db_busy_timeout_ms: DEFAULT_DB_BUSY_TIMEOUT_MS,
-            log_format: LogFormat::Pretty,
-            environment: Environment::Development,
-            auth_secret: None,
-            token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
-            wechat_api_base: None,
-            wechat_appid: None,
-            wechat_secret: None,
-            wechat_timeout_ms: DEFAULT_WECHAT_TIMEOUT_MS,
-            dev_sim_addr: DEFAULT_DEV_SIM_ADDR.into(),
-            guard_ttl_secs: DEFAULT_GUARD_TTL_SECS,
-            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
-            idle_timeout_secs: DEFAULT_IDLE_TIMEOUT_SECS,
-            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
-            max_connections: None,
-            trusted_proxies: Vec::new(),
-            rate_limit_per_min: DEFAULT_CLIENT_RATE_PER_MIN,
-            rate_limit_burst: DEFAULT_CLIENT_BURST,
-            wechat_max_rps: DEFAULT_WECHAT_MAX_RPS,
-            guard_purge_interval_secs: DEFAULT_GUARD_PURGE_INTERVAL_SECS,
-            cors_origins: "*".into(),
-            metrics_addr: None,
-            shutdown_drain_ms: 0,
-        }
+        let command =
+            Self::augment_args(clap::Command::new("bai-service")).mut_args(|arg| arg.env(None));
+        let matches = command
+            .try_get_matches_from(["bai-service"])
+            .expect("every setting has a default or is optional");
+        Self::from_arg_matches(&matches).expect("the defaults parse")
     }
 
     /// Where the data lives, for start-up lines and errors, without credentials: the SQLite
@@ -239,7 +217,7 @@ impl Settings {
                 "BAI_GUARD_PURGE_INTERVAL must be at least 1",
             ));
         }
-        if matches!(&self.auth_secret, Some(s) if s.expose().len() < 32) {
+        if matches!(&self.auth_secret, Some(s) if s.expose_secret().len() < 32) {
             return Err(ConfigError::Incomplete(
                 "BAI_AUTH_SECRET must be at least 32 characters",
             ));
@@ -307,31 +285,10 @@ impl std::str::FromStr for TrustedProxy {
 }
 
 /// A string that never shows up in `Debug` output, so settings can be logged whole.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub type Secret = secrecy::SecretString;
 
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(s.to_owned()))
-    }
+fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::from(value))
 }
 
 #[cfg(test)]

@@ -8,19 +8,13 @@
 //! timeouts, are logged once per burst, not per connection.
 
 use std::collections::HashMap;
-use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
 
 use atomic_waker::AtomicWaker;
-use poem::http::uri::Scheme;
-use poem::listener::Acceptor;
-use poem::web::{LocalAddr, RemoteAddr};
 use tokio::time::Instant;
-
-use crate::idle::{ConnLimits, IdleStream};
 
 /// File descriptors kept free for everything that is not a client connection: stdio, the
 /// runtime's epoll and timer, log files, the in-process simulator, migrations.
@@ -38,8 +32,6 @@ const MAX_DEFAULT_CONNECTIONS: u64 = 10_000;
 const MIN_DEFAULT_CONNECTIONS: u64 = 16;
 /// At most one log line per this long for each kind of overload event.
 const BURST_LOG_INTERVAL: Duration = Duration::from_secs(10);
-/// How long to back off when `accept` fails for lack of file descriptors.
-const FD_EXHAUSTED_BACKOFF: Duration = Duration::from_millis(20);
 /// `since` of a connection with a request in progress: never evicted.
 const BUSY: u64 = u64::MAX;
 
@@ -270,7 +262,7 @@ impl Registry {
         self.lock().live.remove(&slot.id);
     }
 
-    fn note_over_cap(&self, what: &str) {
+    pub(crate) fn note_over_cap(&self, what: &str) {
         if let Some(events) = self.over_cap.note() {
             tracing::warn!(
                 max_connections = self.max,
@@ -291,55 +283,11 @@ impl Registry {
     }
 }
 
-/// An acceptor whose connections take a slot under the cap and carry the deadlines.
-pub struct Capped<A> {
-    inner: A,
-    registry: Arc<Registry>,
-}
-
-impl<A> Capped<A> {
-    pub fn new(inner: A, registry: Arc<Registry>) -> Self {
-        Self { inner, registry }
-    }
-}
-
-impl<A: Acceptor> Acceptor for Capped<A>
-where
-    A::Io: tokio::io::AsyncRead,
-{
-    type Io = IdleStream<A::Io>;
-
-    fn local_addr(&self) -> Vec<LocalAddr> {
-        self.inner.local_addr()
-    }
-
-    async fn accept(&mut self) -> io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
-        loop {
-            match self.inner.accept().await {
-                Ok((io, local, remote, scheme)) => {
-                    // Without a slot the connection is dropped here: closed at once.
-                    if let Some(slot) = self.registry.admit() {
-                        let io = IdleStream::new(io, self.registry.clone(), slot);
-                        return Ok((io, local, remote, scheme));
-                    }
-                }
-                // poem retries a failed accept at once, which spins while the process is out
-                // of file descriptors; free one if we can and back off instead.
-                Err(err) if is_out_of_fds(&err) => {
-                    self.registry.evict_one();
-                    self.registry
-                        .note_over_cap("out of file descriptors: raise the open-file limit or lower BAI_MAX_CONNECTIONS");
-                    tokio::time::sleep(FD_EXHAUSTED_BACKOFF).await;
-                }
-                Err(err) => return Err(err),
-            }
-        }
-    }
-}
-
-/// EMFILE or ENFILE (the same numbers on Linux and the BSDs).
-fn is_out_of_fds(err: &io::Error) -> bool {
-    matches!(err.raw_os_error(), Some(23 | 24))
+/// The deadlines every connection gets.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    pub idle_timeout: Duration,
+    pub header_timeout: Duration,
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ mod enabled {
             let credentials = WechatCredentials {
                 api_base: api_base.clone(),
                 appid: wechat_sim::DEFAULT_APPID.to_owned(),
-                secret: Secret::new(wechat_sim::DEFAULT_SECRET),
+                secret: Secret::from(wechat_sim::DEFAULT_SECRET),
             };
             return Ok((credentials, None));
         }
@@ -58,7 +58,7 @@ mod enabled {
         let credentials = WechatCredentials {
             api_base: simulator.base_url(),
             appid: simulator.appid().to_owned(),
-            secret: Secret::new(simulator.secret()),
+            secret: Secret::from(simulator.secret()),
         };
         Ok((credentials, Some(simulator)))
     }

@@ -18,7 +18,6 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -304,13 +303,6 @@ impl<S> Drop for IdleStream<S> {
     fn drop(&mut self) {
         self.registry.release(&self.slot);
     }
-}
-
-/// The deadlines every connection gets.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnLimits {
-    pub idle_timeout: Duration,
-    pub header_timeout: Duration,
 }
 
 #[cfg(test)]

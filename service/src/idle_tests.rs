@@ -6,8 +6,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::time::Instant;
 
-use super::{ConnLimits, IdleStream, head_complete};
-use crate::connections::Registry;
+use super::{IdleStream, head_complete};
+use crate::connections::{ConnLimits, Registry};
 
 const TIMEOUT_RESPONSE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n";
 

@@ -1,8 +1,11 @@
 //! bai-service: the WeChat mini-program backend.
 //!
-//! Data flows one way: HTTP ([`api`]) → domain ([`users`]) → [`store`] / [`wechat`] / [`auth`],
-//! and typed results flow back up to be mapped onto the contract's envelope.
+//! Data flows one way: HTTP ([`api`]) → domain ([`users`], one [`users::Users`] value) →
+//! [`store`] / [`wechat`] / [`auth`], and typed results flow back up to be mapped onto the
+//! contract's envelope. `api` imports nothing from `store`, and no two modules import each
+//! other; [`startup`] wires the layers together, for the server and the CLI alike.
 
+mod accept;
 pub mod api;
 pub mod auth;
 pub mod cli_error;
@@ -13,8 +16,8 @@ mod idle;
 mod memory;
 pub mod meters;
 pub mod pocketbase;
+mod routes;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod users;

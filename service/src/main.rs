@@ -6,8 +6,11 @@ use anyhow::Context as _;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use bai_service::config::Settings;
+use bai_service::config::{DEFAULT_WECHAT_API_BASE, Secret};
 use bai_service::store::{Db, DbOptions};
-use bai_service::{Application, cli_error, pocketbase, telemetry, users};
+use bai_service::wechat::WechatCredentials;
+use bai_service::{Application, cli_error, pocketbase, startup, telemetry};
+use secrecy::ExposeSecret as _;
 
 #[derive(Parser)]
 #[command(
@@ -128,7 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .settings
                     .auth_secret
                     .as_ref()
-                    .map(|s| s.expose().to_owned()),
+                    .map(|s| s.expose_secret().to_owned()),
                 token_ttl_secs: cli.settings.token_ttl_secs,
             };
             let report = match pocketbase::import(&db, &source, &options).await {
@@ -143,16 +146,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Users { action } => {
             let db = connect(&cli.settings).await?;
+            // The admin actions never call WeChat: without credentials nothing is started.
+            let credentials =
+                startup::configured_wechat(&cli.settings).unwrap_or_else(|| WechatCredentials {
+                    api_base: DEFAULT_WECHAT_API_BASE.to_owned(),
+                    appid: String::new(),
+                    secret: Secret::from(""),
+                });
+            let users = startup::users_domain(&cli.settings, db, credentials).await?;
             let (done, pb_id, what) = match action {
                 UsersAction::Delete { pb_id } => {
-                    (users::delete_user(&db, &pb_id).await?, pb_id, "deleted")
+                    (users.delete_user(&pb_id).await?, pb_id, "deleted")
                 }
                 UsersAction::RevokeTokens { pb_id } => (
-                    users::rotate_token_key(&db, &pb_id).await?,
+                    users.rotate_token_key(&pb_id).await?,
                     pb_id,
                     "tokens revoked",
                 ),
             };
+            users.store().close().await;
             if done {
                 println!("{pb_id}: {what}");
                 Ok(())

@@ -20,8 +20,8 @@ use poem::listener::{Acceptor, Listener as _, TcpAcceptor, TcpListener};
 use poem::web::Data;
 use poem::{EndpointExt, Route, Server, get, handler};
 
+use crate::routes::RouteTable;
 use crate::store::Db;
-use crate::wechat::WechatError;
 
 pub const HTTP_REQUESTS: &str = "bai_http_requests_total";
 pub const HTTP_DURATION: &str = "bai_http_request_duration_seconds";
@@ -127,7 +127,7 @@ fn intern(template: &str) -> &'static str {
 /// The request metrics of one app: the route templates it serves, and the handles already
 /// registered, so a request costs a map lookup and atomic adds, no allocation.
 pub struct RequestMeters {
-    routes: HashMap<&'static str, &'static str>,
+    routes: RouteTable<&'static str>,
     /// Prefixes served by nested endpoints (`/docs/...`).
     prefixes: Vec<&'static str>,
     in_flight: Gauge,
@@ -140,11 +140,11 @@ impl RequestMeters {
         Self {
             routes: routes
                 .into_iter()
-                .map(|r| {
+                .fold(RouteTable::default(), |mut table, r| {
                     let r = intern(r);
-                    (r, r)
-                })
-                .collect(),
+                    table.insert(r, r);
+                    table
+                }),
             prefixes: prefixes.iter().map(|p| intern(p)).collect(),
             in_flight: gauge!(HTTP_IN_FLIGHT),
             counters: RwLock::default(),
@@ -235,31 +235,11 @@ fn status_label(status: StatusCode) -> &'static str {
         .map_or("other", String::as_str)
 }
 
-/// One WeChat call's outcome and latency; `api` names the endpoint (`code2session`, ...).
-pub fn wechat_call<T>(api: &'static str, started: Instant, result: &Result<T, WechatError>) {
-    let outcome = match result {
-        Ok(_) => "ok",
-        Err(err) => wechat_outcome(err),
-    };
+/// One WeChat call's outcome (`ok` or its error kind's label) and latency; `api` names the
+/// endpoint (`code2session`, ...).
+pub fn wechat_call(api: &'static str, started: Instant, outcome: &'static str) {
     counter!(WECHAT_CALLS, "api" => api, "outcome" => outcome).increment(1);
     histogram!(WECHAT_DURATION, "api" => api).record(started.elapsed().as_secs_f64());
-}
-
-/// A closed set: an errcode becomes its class, never its number.
-fn wechat_outcome(err: &WechatError) -> &'static str {
-    match err {
-        WechatError::Rejected { errcode, .. } => match errcode {
-            -1 => "errcode_busy",
-            45011 => "errcode_rate_limited",
-            40001 | 40014 | 42001 => "errcode_token",
-            40029 | 40163 | 40226 | 40013 | 41002 | 40125 => "errcode_request",
-            _ => "errcode_other",
-        },
-        WechatError::Timeout => "timeout",
-        WechatError::Unreachable(_) => "unreachable",
-        WechatError::Malformed(_) => "malformed",
-        WechatError::HttpStatus(_) => "http_status",
-    }
 }
 
 pub fn token_refresh(reason: &'static str, ok: bool) {

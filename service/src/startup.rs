@@ -2,26 +2,29 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
+use secrecy::ExposeSecret as _;
 
+use crate::accept::Capped;
+use crate::api::AppState;
 use crate::api::api_service;
 use crate::api::cors::{CorsOrigins, with_cors};
 use crate::api::edge::{Edge, header_timeout_response};
-use crate::api::framework::AllowIndex;
 use crate::api::rate_limit::ClientLimit;
-use crate::auth::{Tokens, generate_secret};
+use crate::api::rejections::AllowIndex;
+use crate::auth::{AuthTokens, generate_secret};
 use crate::config::{DEFAULT_WECHAT_API_BASE, Settings};
-use crate::connections::{Capped, Headroom, Registry, default_max_connections, raise_file_limit};
+use crate::connections::{
+    ConnLimits, Headroom, Registry, default_max_connections, raise_file_limit,
+};
 use crate::dev_sim::{self, DevSimulator};
-use crate::idle::ConnLimits;
 use crate::meters::{self, RequestMeters};
-use crate::state::AppState;
 use crate::store::{Db, DbOptions};
+use crate::users::Users;
 use crate::wechat::{WechatClient, WechatCredentials};
 
 /// How often the per-client rate limiter forgets clients whose allowance is full again.
@@ -66,36 +69,14 @@ impl Application {
             )
         })?;
 
-        let secret = match &settings.auth_secret {
-            Some(secret) => secret.expose().to_owned(),
-            None => {
-                tracing::warn!(
-                    "BAI_AUTH_SECRET is not set: tokens are signed with a generated secret kept \
-                     in the database, for development only (anyone who can read the database \
-                     can forge tokens; production requires BAI_AUTH_SECRET)"
-                );
-                db.auth_secret_or_init(&generate_secret())
-                    .await
-                    .context("loading the auth secret")?
-            }
-        };
-        let tokens = Tokens::new(secret, Duration::from_secs(settings.token_ttl_secs));
-
         let (credentials, simulator) = resolve_wechat(&settings).await?;
-        let wechat = WechatClient::new(credentials, settings.wechat_timeout())
-            .with_max_rps(settings.wechat_max_rps);
+        let users = users_domain(&settings, db, credentials).await?;
         let client_limit = ClientLimit::new(
             settings.rate_limit_per_min,
             settings.rate_limit_burst,
             settings.trusted_proxies.clone(),
         );
-        let state = AppState::with_client_limit(
-            db,
-            tokens,
-            wechat,
-            Duration::from_secs(settings.guard_ttl_secs),
-            client_limit,
-        );
+        let state = AppState::with_client_limit(users, client_limit);
 
         let acceptor = TcpListener::bind(settings.addr.as_str())
             .into_acceptor()
@@ -140,10 +121,6 @@ impl Application {
         self.local_addr.port()
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -174,12 +151,12 @@ impl Application {
         let drain = self.shutdown_drain;
         let shutdown = async move {
             shutdown.await;
-            state.draining.store(true, Ordering::Release);
+            state.start_draining();
             tokio::time::sleep(drain).await;
         };
         let metrics = self
             .metrics
-            .map(|m| tokio::spawn(m.serve(self.state.db.clone())));
+            .map(|m| tokio::spawn(m.serve(self.state.users().store().clone())));
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
             .await;
@@ -188,7 +165,7 @@ impl Application {
         purge.abort();
         prune.abort();
         trim.abort();
-        self.state.db.close().await;
+        self.state.users().store().close().await;
         if let Some(simulator) = self.simulator {
             simulator.shutdown().await;
         }
@@ -207,9 +184,9 @@ impl Application {
             api = %base,
             docs = %format!("{base}/docs"),
             spec = %format!("{base}/openapi.yaml"),
-            database = self.state.db.backend(),
+            database = self.state.users().store().backend(),
             database_location = %self.database_location,
-            wechat = %self.state.wechat.api_base(),
+            wechat = %self.state.users().wechat().api_base(),
             metrics = %self
                 .metrics_addr()
                 .map_or_else(|| "off".to_owned(), |a| format!("http://{a}/metrics")),
@@ -311,24 +288,59 @@ pub fn build_app(state: AppState, limits: ServerLimits) -> impl Endpoint<Output 
         .with(Edge::new(state, allow, limits.request_timeout).with_meters(meters))
 }
 
-/// With credentials: real WeChat (or whatever `BAI_WECHAT_API_BASE` says). Without: the
-/// development stand-in (`dev_sim`).
+/// The users domain on `db`, built alike for the server and the CLI: tokens signed with
+/// BAI_AUTH_SECRET or, without it, the development secret kept in the database.
+pub async fn users_domain(
+    settings: &Settings,
+    db: Db,
+    credentials: WechatCredentials,
+) -> anyhow::Result<Users> {
+    let secret = match &settings.auth_secret {
+        Some(secret) => secret.expose_secret().to_owned(),
+        None => {
+            tracing::warn!(
+                "BAI_AUTH_SECRET is not set: tokens are signed with a generated secret kept \
+                 in the database, for development only (anyone who can read the database \
+                 can forge tokens; production requires BAI_AUTH_SECRET)"
+            );
+            db.auth_secret_or_init(&generate_secret())
+                .await
+                .context("loading the auth secret")?
+        }
+    };
+    let tokens = AuthTokens::new(secret, Duration::from_secs(settings.token_ttl_secs));
+    let wechat = WechatClient::new(credentials, settings.wechat_timeout())
+        .with_max_rps(settings.wechat_max_rps);
+    Ok(Users::new(
+        db,
+        wechat,
+        tokens,
+        Duration::from_secs(settings.guard_ttl_secs),
+    ))
+}
+
+/// The configured WeChat: real WeChat or whatever `BAI_WECHAT_API_BASE` says.
+pub fn configured_wechat(settings: &Settings) -> Option<WechatCredentials> {
+    let (Some(appid), Some(secret)) = (&settings.wechat_appid, &settings.wechat_secret) else {
+        return None;
+    };
+    let api_base = settings
+        .wechat_api_base
+        .clone()
+        .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.to_owned());
+    Some(WechatCredentials {
+        api_base,
+        appid: appid.clone(),
+        secret: secret.clone(),
+    })
+}
+
+/// With credentials: the configured WeChat. Without: the development stand-in (`dev_sim`).
 async fn resolve_wechat(
     settings: &Settings,
 ) -> anyhow::Result<(WechatCredentials, Option<DevSimulator>)> {
-    if let (Some(appid), Some(secret)) = (&settings.wechat_appid, &settings.wechat_secret) {
-        let api_base = settings
-            .wechat_api_base
-            .clone()
-            .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.to_owned());
-        return Ok((
-            WechatCredentials {
-                api_base,
-                appid: appid.clone(),
-                secret: secret.clone(),
-            },
-            None,
-        ));
+    if let Some(credentials) = configured_wechat(settings) {
+        return Ok((credentials, None));
     }
     dev_sim::resolve(settings).await
 }
@@ -339,7 +351,8 @@ async fn purge_guards_forever(state: AppState, every: Duration) {
     loop {
         tick.tick().await;
         if let Err(err) = state
-            .db
+            .users()
+            .store()
             .purge_expired_guards(chrono::Utc::now().timestamp_millis())
             .await
         {
@@ -352,7 +365,7 @@ async fn prune_client_limit_forever(state: AppState) {
     let mut tick = tokio::time::interval(CLIENT_LIMIT_PRUNE_INTERVAL);
     loop {
         tick.tick().await;
-        state.client_limit.prune();
+        state.client_limit().prune();
     }
 }
 

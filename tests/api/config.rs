@@ -20,7 +20,7 @@ async fn refusal(settings: Settings) -> String {
 #[tokio::test]
 async fn production_refuses_to_start_without_wechat_credentials() {
     let mut settings = production();
-    settings.auth_secret = Some(Secret::new("s".repeat(40)));
+    settings.auth_secret = Some(Secret::from("s".repeat(40)));
     assert!(refusal(settings).await.contains("BAI_WECHAT_APPID"));
 }
 
@@ -28,14 +28,14 @@ async fn production_refuses_to_start_without_wechat_credentials() {
 async fn production_refuses_to_start_without_an_auth_secret() {
     let mut settings = production();
     settings.wechat_appid = Some("wx0000000000000001".into());
-    settings.wechat_secret = Some(Secret::new("secret"));
+    settings.wechat_secret = Some(Secret::from("secret"));
     assert!(refusal(settings).await.contains("BAI_AUTH_SECRET"));
 }
 
 #[tokio::test]
 async fn a_short_auth_secret_or_half_the_credentials_is_refused_anywhere() {
     let mut short = Settings::defaults();
-    short.auth_secret = Some(Secret::new("too-short"));
+    short.auth_secret = Some(Secret::from("too-short"));
     assert!(refusal(short).await.contains("at least 32"));
     let mut half = Settings::defaults();
     half.wechat_appid = Some("wx0000000000000001".into());

@@ -17,7 +17,7 @@ pub(crate) fn auth_secret() -> String {
 }
 
 pub(crate) async fn spawn_with_known_secret() -> TestApp {
-    spawn_app_with(|s| s.auth_secret = Some(Secret::new(auth_secret()))).await
+    spawn_app_with(|s| s.auth_secret = Some(Secret::from(auth_secret()))).await
 }
 
 /// A logged-in user, with what is needed to forge their tokens.

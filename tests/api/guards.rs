@@ -1,7 +1,7 @@
 //! The 429 guard's table: a claim ends exactly at its expiry, and expired claims are purged so
 //! the table (which holds code hashes) stays bounded.
 
-use bai_service::store::Claim;
+use bai_service::store::GuardClaim;
 
 use crate::helpers::{e2e_test, spawn_app};
 
@@ -16,15 +16,15 @@ e2e_test! {
         let app = spawn_app().await;
         let db = app.db();
         let t = t0();
-        assert_eq!(db.claim_guard("k", t, 100).await.unwrap(), Claim::Acquired);
+        assert_eq!(db.claim_guard("k", t, 100).await.unwrap(), GuardClaim::Acquired);
         assert_eq!(
             db.claim_guard("k", t + 99, 100).await.unwrap(),
-            Claim::Held { expires_at_ms: t + 100 }
+            GuardClaim::Held { expires_at_ms: t + 100 }
         );
-        assert_eq!(db.claim_guard("k", t + 100, 100).await.unwrap(), Claim::Acquired);
+        assert_eq!(db.claim_guard("k", t + 100, 100).await.unwrap(), GuardClaim::Acquired);
         assert_eq!(
             db.claim_guard("k", t + 100, 100).await.unwrap(),
-            Claim::Held { expires_at_ms: t + 200 },
+            GuardClaim::Held { expires_at_ms: t + 200 },
             "the new claim runs from its own start"
         );
     }
@@ -46,7 +46,7 @@ e2e_test! {
         assert_eq!(app.count_sql("SELECT COUNT(*) FROM request_guards").await, 1);
         assert_eq!(
             db.claim_guard("live", t + 1_000, 100).await.unwrap(),
-            Claim::Held { expires_at_ms: t + 1_050 },
+            GuardClaim::Held { expires_at_ms: t + 1_050 },
             "a live claim survives the purge"
         );
         assert_eq!(db.purge_expired_guards(t + 1_000).await.unwrap(), 0);

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, LazyLock};
 
+use bai_service::api::AppState;
 use bai_service::config::{Secret, Settings};
-use bai_service::state::AppState;
 use bai_service::store::Db;
 use bai_service::{Application, telemetry};
 use serde_json::{Value, json};
@@ -106,7 +106,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.wechat_api_base = Some(sim.base_url());
     settings.wechat_appid = Some(sim.appid().to_owned());
-    settings.wechat_secret = Some(Secret::new(sim.secret()));
+    settings.wechat_secret = Some(Secret::from(sim.secret()));
     settings.wechat_timeout_ms = 2_000;
     customize(&mut settings);
     start(settings, sim, data_dir, backend).await
@@ -158,7 +158,11 @@ impl TestApp {
     }
 
     pub fn db(&self) -> &Db {
-        &self.state.db
+        self.state.users().store()
+    }
+
+    pub fn users(&self) -> &bai_service::users::Users {
+        self.state.users()
     }
 
     /// Runs `sql` on the app's database over a connection of the test's own, to set up states

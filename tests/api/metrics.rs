@@ -126,6 +126,35 @@ async fn unknown_paths_share_the_one_unmatched_series() {
 }
 
 #[tokio::test]
+async fn a_path_with_parameters_counts_under_its_template() {
+    let app = spawn_measured_app().await;
+    let template = "/api/collections/{collection}/records/{id}";
+    let views = |s: &str| {
+        count(
+            s,
+            "bai_http_requests_total",
+            &[("route", template), ("method", "GET"), ("status", "404")],
+        )
+    };
+    let before = views(&scrape(&app).await);
+    for id in ["rec-7f3a-one", "rec-7f3a-two"] {
+        let path = format!("/api/collections/tbl_auth_users/records/{id}");
+        let response = app.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            404,
+            "no token: the view rule hides the record"
+        );
+    }
+    let scraped = scrape(&app).await;
+    assert!(
+        !scraped.contains("rec-7f3a"),
+        "a path became a label: {scraped}"
+    );
+    assert!(views(&scraped) >= before + 2.0, "{scraped}");
+}
+
+#[tokio::test]
 async fn the_public_port_never_serves_metrics() {
     let measured = spawn_measured_app().await;
     let default = spawn_app().await;

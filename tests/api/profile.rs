@@ -187,7 +187,7 @@ e2e_test! {
         let token = login["token"].as_str().unwrap();
         let pb_id = login["record"]["id"].as_str().unwrap();
         assert!(
-            bai_service::users::delete_user(app.db(), pb_id)
+            app.users().delete_user(pb_id)
                 .await
                 .unwrap()
         );

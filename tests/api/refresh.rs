@@ -1,6 +1,5 @@
 //! `POST /api/wechat/refresh-token`: a new PocketBase token for the holder of a valid one.
 
-use bai_service::store::CompanyRecord;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
@@ -116,7 +115,7 @@ e2e_test! {
         let app = spawn_with_known_secret().await;
         let alice = account(&app, "alice").await;
         assert!(
-            bai_service::users::delete_user(app.db(), &alice.pb_id)
+            app.users().delete_user(&alice.pb_id)
                 .await
                 .unwrap()
         );
@@ -171,19 +170,18 @@ e2e_test! {
         let alice = account(&app, "alice").await;
         let profile = app.profile_body("alice", "13800138000").await;
         assert_eq!(app.profile(&alice.token, &profile).await.status(), 200);
-        let company = CompanyRecord {
-            company_id: "C0001".into(),
-            company_name: "示例公司".into(),
-            created: "2024-01-01 00:00:00.000Z".into(),
-            updated: "2024-01-01 00:00:00.000Z".into(),
-        };
-        app.db().insert_company(&company).await.unwrap();
-        assert!(
-            app.db()
-                .set_user_company(&alice.pb_id, Some("C0001"))
-                .await
-                .unwrap()
-        );
+        app.execute_sql(
+            "INSERT INTO tbl_company (company_id, company_name, created, updated) VALUES \
+             ('C0001', '示例公司', '2024-01-01 00:00:00.000Z', '2024-01-01 00:00:00.000Z')",
+        )
+        .await;
+        let linked = app
+            .execute_sql(&format!(
+                "UPDATE tbl_auth_users SET company_id = 'C0001' WHERE id = '{}'",
+                alice.pb_id
+            ))
+            .await;
+        assert_eq!(linked, 1);
 
         let body = refresh_ok(&app, &format!("Bearer {}", alice.token)).await;
         assert_eq!(body["meta"]["data"]["is_info_complete"], true);

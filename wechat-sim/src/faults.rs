@@ -25,6 +25,16 @@ pub enum FaultKind {
     DropConnection,
 }
 
+impl FaultKind {
+    /// Its name as the control API spells it (serde's, so it is written once, above).
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => unreachable!("a unit variant serialises as its name"),
+        }
+    }
+}
+
 /// A fault to inject. Build it with the constructors (`Fault::errcode(..)`) and the
 /// `once`/`times`/`probability` modifiers, or post the same JSON to `/__sim/faults`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Object)]

@@ -16,7 +16,7 @@ use poem::middleware::Cors;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response};
 
 use super::edge::X_REQUEST_ID;
-use super::framework::{AllowIndex, render_error};
+use super::rejections::{AllowIndex, render_error};
 
 /// Which origins may call from a browser: `*` (any), or exact origins.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 //! (413), the `Authorization` normalisation, and framework errors rendered as the envelope.
 //!
 //! These were seven nested `around`/`with` layers (poem's `RequestId`, `CatchPanic`, `AddData`
-//! and four closures); one endpoint does the same work with one future and no per-request
-//! copies of the path or the peer address unless a log line is written.
+//! and four closures); one endpoint does the same work with one future. The method, URI and
+//! peer address are copied once per request for the access-log line and the metrics; the
+//! copies are cheap (the URI's clone shares its bytes, a TCP peer is a socket address).
 
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -19,12 +20,12 @@ use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tracing::Instrument;
 
+use super::AppState;
 use super::access_log;
+use super::bearer::normalize_authorization;
 use super::envelope::{ApiError, msg};
-use super::framework::{AllowIndex, limit_body, render_error, render_panic};
-use crate::auth::normalize_authorization;
+use super::rejections::{AllowIndex, limit_body, render_error, render_panic};
 use crate::meters::RequestMeters;
-use crate::state::AppState;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -177,10 +178,11 @@ mod tests {
     use poem::{Endpoint, EndpointExt, Request, Response, Route, handler, post};
 
     use super::{AllowIndex, Edge};
-    use crate::auth::Tokens;
+    use crate::api::AppState;
+    use crate::auth::AuthTokens;
     use crate::config::Secret;
-    use crate::state::AppState;
     use crate::store::{Db, DbOptions};
+    use crate::users::Users;
     use crate::wechat::{WechatClient, WechatCredentials};
 
     #[handler]
@@ -207,12 +209,12 @@ mod tests {
             WechatCredentials {
                 api_base: "http://127.0.0.1:9".to_owned(),
                 appid: "app".to_owned(),
-                secret: Secret::new("secret"),
+                secret: Secret::from("secret"),
             },
             Duration::from_secs(1),
         );
-        let tokens = Tokens::new("s".repeat(40), Duration::from_secs(60));
-        let state = AppState::new(db, tokens, wechat, Duration::from_secs(1));
+        let tokens = AuthTokens::new("s".repeat(40), Duration::from_secs(60));
+        let state = AppState::new(Users::new(db, wechat, tokens, Duration::from_secs(1)));
         let app = Route::new()
             .at("/boom", post(boom))
             .at("/slow", post(slow))

@@ -106,7 +106,9 @@ pub mod msg {
 
 /// Declares a route's error responses: each variant documents one status in the generated
 /// spec, and `From<ApiError>` routes an error to its variant. A status the route did not
-/// declare becomes a logged 500, so the spec never lies about what a route answers.
+/// declare becomes a logged 500, so the spec never lies about what a handler answers. What the
+/// request edge answers before or instead of a handler (408 past BAI_REQUEST_TIMEOUT_MS, 413)
+/// can reach every route, so every route declares it.
 macro_rules! error_responses {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $( $(#[doc = $doc:literal])* $status:literal => $variant:ident, )* }) => {
         $(#[$meta])*

@@ -4,9 +4,9 @@ use poem::http::StatusCode;
 
 use super::envelope::{ApiError, msg};
 use crate::meters;
-use crate::store::{FaultKind, StoreError};
-use crate::users::{UserError, WechatStep};
-use crate::wechat::WechatError;
+use crate::users::fields::{USERS_PHONE_CODE, USERS_WX_CODE};
+use crate::users::{StorageFault, UserError, WechatStep};
+use crate::wechat::{WechatError, WechatErrorKind};
 
 /// How long a client should wait after WeChat said it is busy.
 const WECHAT_BUSY_RETRY_AFTER_SECS: u64 = 1;
@@ -49,17 +49,17 @@ impl From<UserError> for ApiError {
 
 /// The one place a failed database call is logged: once per request, inside its span (so
 /// with its request id), with the cause class and the database's message, never the data.
-fn from_store(err: &StoreError) -> ApiError {
-    match err.kind() {
-        FaultKind::Unavailable(cause) => {
-            let operation = if err.is_write() { "write" } else { "read" };
-            meters::db_error(cause.as_str(), operation);
-            tracing::error!(%cause, operation, error = %err, "database unavailable");
+fn from_store(err: &StorageFault) -> ApiError {
+    let operation = err.operation();
+    match err.unavailable_cause() {
+        Some(cause) => {
+            meters::db_error(cause, operation);
+            tracing::error!(cause, operation, error = %err, "database unavailable");
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg::STORAGE_UNAVAILABLE)
                 .with_retry_after(STORAGE_RETRY_AFTER_SECS)
         }
-        FaultKind::Bug => {
-            meters::db_error("bug", if err.is_write() { "write" } else { "read" });
+        None => {
+            meters::db_error("bug", operation);
             tracing::error!(error = %err, "database failure");
             ApiError::internal()
         }
@@ -67,35 +67,27 @@ fn from_store(err: &StoreError) -> ApiError {
 }
 
 fn from_wechat(step: WechatStep, err: &WechatError) -> ApiError {
-    let api_error = match (err, step) {
-        (
-            WechatError::Rejected {
-                errcode: 40029 | 40163,
-                ..
-            },
-            WechatStep::Login,
-        ) => ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_CODE_INVALID)
-            .with_data("field", "users_wx_code"),
-        (
-            WechatError::Rejected {
-                errcode: 40029 | 40163,
-                ..
-            },
-            WechatStep::PhoneNumber,
-        ) => ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_PHONE_CODE_INVALID)
-            .with_data("field", "users_phone_code"),
-        (WechatError::Rejected { errcode: 40226, .. }, _) => {
+    let api_error = match (err.kind(), step) {
+        (WechatErrorKind::InvalidCode, WechatStep::Login) => {
+            ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_CODE_INVALID)
+                .with_data("field", USERS_WX_CODE)
+        }
+        (WechatErrorKind::InvalidCode, WechatStep::PhoneNumber) => {
+            ApiError::new(StatusCode::BAD_REQUEST, msg::WECHAT_PHONE_CODE_INVALID)
+                .with_data("field", USERS_PHONE_CODE)
+        }
+        (WechatErrorKind::UserBlocked, _) => {
             ApiError::new(StatusCode::FORBIDDEN, msg::WECHAT_USER_BLOCKED)
         }
-        (WechatError::Rejected { errcode: 45011, .. }, _) => {
+        (WechatErrorKind::RateLimited, _) => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, msg::WECHAT_RATE_LIMITED)
                 .with_retry_after(WECHAT_RATE_LIMIT_RETRY_AFTER_SECS)
         }
-        (WechatError::Rejected { errcode: -1, .. }, _) => {
+        (WechatErrorKind::Busy, _) => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg::WECHAT_BUSY)
                 .with_retry_after(WECHAT_BUSY_RETRY_AFTER_SECS)
         }
-        (WechatError::Timeout, _) => {
+        (WechatErrorKind::Timeout, _) => {
             ApiError::new(StatusCode::GATEWAY_TIMEOUT, msg::WECHAT_TIMEOUT)
         }
         // Anything else (unreachable, unreadable, an errcode that means our own

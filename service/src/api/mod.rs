@@ -1,20 +1,23 @@
 //! The HTTP edge: poem-openapi handlers, one file per tag, and the one error envelope.
 
 pub mod access_log;
+mod bearer;
 pub mod cors;
 pub mod document;
 pub mod edge;
 pub mod envelope;
 mod errors;
 mod fields;
-pub mod framework;
 pub mod payload;
 mod pocketbase;
 mod probes;
 pub mod rate_limit;
+pub mod rejections;
 mod security;
+mod state;
 mod system;
 pub mod types;
+mod users_type;
 mod wechat;
 
 use poem_openapi::{LicenseObject, OpenApiService, Tags};
@@ -22,6 +25,7 @@ use poem_openapi::{LicenseObject, OpenApiService, Tags};
 pub use envelope::{ApiError, ErrorBody};
 pub use pocketbase::PocketBaseApi;
 pub use probes::ProbeApi;
+pub use state::AppState;
 pub use system::SystemApi;
 pub use wechat::WechatApi;
 

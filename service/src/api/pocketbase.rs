@@ -9,10 +9,11 @@ use poem_openapi::param::Path;
 use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
+use super::AppState;
+use super::envelope::ErrorBody;
 use super::payload::Json;
 use super::types::{AuthRecord, UserInfo};
 use crate::pocketbase::sdk::{self, SdkError};
-use crate::state::AppState;
 
 pub struct PocketBaseApi;
 
@@ -46,6 +47,13 @@ pub enum AuthRefreshResponse {
     /// No such collection
     #[oai(status = 404)]
     NotFound(Json<PocketBaseError>),
+    /// 请求超时: the request took longer than BAI_REQUEST_TIMEOUT_MS (this API's envelope,
+    /// answered by the request edge)
+    #[oai(status = 408)]
+    RequestTimeout(Json<ErrorBody>),
+    /// 请求体过大 (this API's envelope, answered by the request edge)
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
     /// Internal error
     #[oai(status = 500)]
     Internal(Json<PocketBaseError>),
@@ -60,6 +68,13 @@ pub enum ViewResponse {
     /// Any other record, or no valid token (the view rule hides it)
     #[oai(status = 404)]
     NotFound(Json<PocketBaseError>),
+    /// 请求超时: the request took longer than BAI_REQUEST_TIMEOUT_MS (this API's envelope,
+    /// answered by the request edge)
+    #[oai(status = 408)]
+    RequestTimeout(Json<ErrorBody>),
+    /// 请求体过大 (this API's envelope, answered by the request edge)
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
     /// Internal error
     #[oai(status = 500)]
     Internal(Json<PocketBaseError>),
@@ -108,10 +123,10 @@ impl PocketBaseApi {
         if !sdk::is_users_collection(&collection.0) {
             return AuthRefreshResponse::NotFound(error(404, MISSING_COLLECTION));
         }
-        match sdk::auth_refresh(&state, token(req)).await {
+        match sdk::auth_refresh(state.users(), token(req)).await {
             Ok(outcome) => AuthRefreshResponse::Ok(Json(PocketBaseAuth {
                 token: outcome.token,
-                record: AuthRecord::from(&UserInfo::from(outcome.user)),
+                record: AuthRecord::from(&UserInfo::from(outcome.account)),
             })),
             Err(SdkError::Unauthorized | SdkError::NotFound) => {
                 AuthRefreshResponse::Unauthorized(error(
@@ -142,8 +157,8 @@ impl PocketBaseApi {
         if !sdk::is_users_collection(&collection.0) {
             return ViewResponse::NotFound(error(404, MISSING_COLLECTION));
         }
-        match sdk::view_record(&state, token(req), &id.0).await {
-            Ok(user) => ViewResponse::Ok(Json(AuthRecord::from(&UserInfo::from(user)))),
+        match sdk::view_record(state.users(), token(req), &id.0).await {
+            Ok(account) => ViewResponse::Ok(Json(AuthRecord::from(&UserInfo::from(account)))),
             Err(SdkError::Internal(err)) => {
                 ViewResponse::Internal(internal(&SdkError::Internal(err)))
             }

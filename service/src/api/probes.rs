@@ -2,18 +2,16 @@
 //! `/readyz` (this instance should get traffic: database writable, schema current, not
 //! shutting down).
 
-use std::sync::atomic::Ordering;
-
 use chrono::Utc;
 use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
+use super::AppState;
 use super::envelope::msg;
 use super::payload::Json;
 use super::system::SystemError;
 use super::types::{ProbeData, ProbeEnvelope};
-use crate::state::AppState;
 
 pub struct ProbeApi;
 
@@ -58,14 +56,14 @@ impl ProbeApi {
 }
 
 async fn readiness(state: &AppState) -> ReadyResponse {
-    if state.draining.load(Ordering::Acquire) {
+    if state.is_draining() {
         return not_ready(msg::DRAINING, "draining");
     }
-    if let Err(err) = state.db.ping().await {
+    if let Err(err) = state.users().check_storage().await {
         tracing::warn!(error = %err, "readiness: database unavailable");
         return not_ready(msg::UNHEALTHY, "database_unavailable");
     }
-    match state.db.schema_current().await {
+    match state.users().schema_current().await {
         Ok(true) => ReadyResponse::Ready(Json(envelope(200, msg::OK, "ready"))),
         Ok(false) => not_ready(msg::SCHEMA_OUTDATED, "schema_outdated"),
         Err(err) => {

@@ -13,10 +13,10 @@ use poem::http::header::HeaderName;
 use poem::http::{HeaderMap, StatusCode};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request};
 
+use super::AppState;
 use super::envelope::{ApiError, msg};
 use crate::config::TrustedProxy;
 use crate::meters;
-use crate::state::AppState;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
@@ -135,7 +135,7 @@ pub fn per_client_limit<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
         if let Some(state) = req.data::<AppState>()
             && let Some(peer) = req.remote_addr().as_socket_addr()
         {
-            let limit = &state.client_limit;
+            let limit = state.client_limit();
             if let Err(seconds) = limit.check(limit.client_ip(peer.ip(), req.headers())) {
                 meters::rate_limited("client");
                 return Ok(

@@ -4,9 +4,9 @@ use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
+use super::AppState;
 use super::envelope::ApiError;
-use crate::state::AppState;
-use crate::users::{self, Authenticated};
+use crate::users::Authenticated;
 
 /// PocketBase auth token (`Authorization: Bearer <token>`; the prefix may be omitted).
 #[derive(SecurityScheme)]
@@ -22,7 +22,9 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Authenticate
     let state = req
         .data::<AppState>()
         .ok_or_else(|| ApiError::internal().into_poem_error())?;
-    users::authenticate(state, &bearer.token)
+    state
+        .users()
+        .authenticate(&bearer.token)
         .await
         .map_err(|err| ApiError::from(err).into_poem_error())
 }

@@ -8,9 +8,9 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
+use super::AppState;
 use super::envelope::{error_responses, msg};
 use super::types::{HealthData, HealthEnvelope, HelloWorldData, HelloWorldEnvelope};
-use crate::state::AppState;
 
 /// When this binary was built; stamped by build.rs.
 static BUILD_TIME: LazyLock<Option<DateTime<Utc>>> = LazyLock::new(|| {
@@ -23,6 +23,8 @@ pub struct SystemApi;
 
 error_responses! {
     pub enum SystemError {
+        /// 请求超时 (the request, body included, took longer than BAI_REQUEST_TIMEOUT_MS)
+        408 => RequestTimeout,
         /// 请求体过大
         413 => PayloadTooLarge,
     }
@@ -92,7 +94,7 @@ impl SystemApi {
 }
 
 async fn check_health(state: &AppState) -> HealthResponse {
-    match state.db.ping().await {
+    match state.users().check_storage().await {
         Ok(()) => HealthResponse::Healthy(Json(envelope(200, msg::OK, "healthy"))),
         Err(err) => {
             tracing::warn!(error = %err, "health check: database unavailable");

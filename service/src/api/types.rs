@@ -6,22 +6,21 @@ use poem_openapi::{Enum, Object};
 
 use super::fields::{Code, HttpUrl, TextField};
 use super::payload::Nullable;
-use crate::auth::AUTH_COLLECTION_ID;
-use crate::store::CompanyRecord;
-use crate::users::{
-    FieldError, LoginStatus, ProfileInput, USERS_TYPE_REGISTERED, User, is_info_complete,
-    mask_phone,
+use crate::auth::{AUTH_COLLECTION_ID, AUTH_COLLECTION_NAME};
+use crate::users::fields::{
+    MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_PICTURE_URL_CHARS, USERS_NAME, USERS_PHONE_CODE,
+    USERS_PICTURE,
 };
-
-/// The name PocketBase gives the users collection.
-pub const AUTH_COLLECTION_NAME: &str = "tbl_auth_users";
+use crate::users::{
+    Account, Company, FieldError, LoginStatus, ProfileInput, UsersType, mask_phone,
+};
 
 /// 微信登录请求
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct WechatLoginRequest {
     /// 微信小程序登录临时凭证 code (`wx.login`)
-    pub users_wx_code: TextField<128, Code>,
+    pub users_wx_code: TextField<MAX_CODE_CHARS, Code>,
 }
 
 /// 更新资料请求
@@ -29,11 +28,11 @@ pub struct WechatLoginRequest {
 #[oai(example)]
 pub struct WechatProfileRequest {
     /// 昵称 (trimmed; at most 32 characters)
-    pub users_name: TextField<32>,
+    pub users_name: TextField<MAX_NAME_CHARS>,
     /// 手机号授权 code (`getPhoneNumber` button)
-    pub users_phone_code: TextField<128, Code>,
+    pub users_phone_code: TextField<MAX_CODE_CHARS, Code>,
     /// 头像地址 (http/https, at most 512 characters)
-    pub users_picture: TextField<512, HttpUrl>,
+    pub users_picture: TextField<MAX_PICTURE_URL_CHARS, HttpUrl>,
 }
 
 /// The spec's examples work as they are in zero-config mode (the in-process wechat-sim takes
@@ -61,9 +60,9 @@ impl TryFrom<WechatProfileRequest> for ProfileInput {
 
     fn try_from(body: WechatProfileRequest) -> Result<Self, FieldError> {
         Ok(ProfileInput {
-            users_name: body.users_name.into_text("users_name")?,
-            users_phone_code: body.users_phone_code.into_text("users_phone_code")?,
-            users_picture: body.users_picture.into_text("users_picture")?,
+            users_name: body.users_name.into_text(USERS_NAME)?,
+            users_phone_code: body.users_phone_code.into_text(USERS_PHONE_CODE)?,
+            users_picture: body.users_picture.into_text(USERS_PICTURE)?,
         })
     }
 }
@@ -116,15 +115,6 @@ pub struct HelloWorldEnvelope {
     pub data: HelloWorldData,
 }
 
-/// 用户类型
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum UsersType {
-    #[oai(rename = "游客")]
-    Guest,
-    #[oai(rename = "注册用户")]
-    Registered,
-}
-
 /// 公司信息 (`tbl_company` row), `null` when the user belongs to no company
 #[derive(Debug, Clone, Object)]
 pub struct CompanyInfo {
@@ -134,8 +124,8 @@ pub struct CompanyInfo {
     pub updated: String,
 }
 
-impl From<CompanyRecord> for CompanyInfo {
-    fn from(c: CompanyRecord) -> Self {
+impl From<Company> for CompanyInfo {
+    fn from(c: Company) -> Self {
         Self {
             company_id: c.company_id,
             company_name: c.company_name,
@@ -168,15 +158,11 @@ pub struct UserInfo {
     pub updated: String,
 }
 
-impl From<User> for UserInfo {
-    fn from(user: User) -> Self {
-        let r = user.record;
+impl From<Account> for UserInfo {
+    fn from(account: Account) -> Self {
+        let r = account.user;
         Self {
-            users_type: if r.users_type == USERS_TYPE_REGISTERED {
-                UsersType::Registered
-            } else {
-                UsersType::Guest
-            },
+            users_type: r.users_type,
             users_phone_masked: mask_phone(&r.users_phone),
             pb_id: r.id,
             users_id: r.users_id,
@@ -185,7 +171,7 @@ impl From<User> for UserInfo {
             users_picture: r.users_picture,
             openid: r.openid,
             company_id: r.company_id.unwrap_or_default(),
-            company: Nullable(user.company.map(CompanyInfo::from)),
+            company: Nullable(account.company.map(CompanyInfo::from)),
             created: r.created,
             updated: r.updated,
         }
@@ -279,9 +265,9 @@ pub struct AuthResponse {
 }
 
 impl AuthResponse {
-    pub fn new(token: String, user: User, status: LoginStatus, msg: &str) -> Self {
-        let complete = is_info_complete(&user.record);
-        let user = UserInfo::from(user);
+    pub fn new(token: String, account: Account, status: LoginStatus, msg: &str) -> Self {
+        let complete = account.user.is_info_complete();
+        let user = UserInfo::from(account);
         Self {
             token,
             record: AuthRecord::from(&user),

@@ -5,6 +5,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 
 use super::ApiTags;
+use super::AppState;
 use super::envelope::error_responses;
 use super::rate_limit::per_client_limit;
 use super::security::BearerAuth;
@@ -12,8 +13,8 @@ use super::types::{
     AuthResponse, ProfileData, ProfileEnvelope, ProfileStatus, UserInfo, WechatLoginRequest,
     WechatProfileRequest,
 };
-use crate::state::AppState;
-use crate::users::{self, LoginStatus, ProfileInput};
+use crate::users::fields::USERS_WX_CODE;
+use crate::users::{LoginStatus, ProfileInput};
 
 pub struct WechatApi;
 
@@ -88,6 +89,8 @@ error_responses! {
         401 => Unauthorized,
         /// 用户不存在
         404 => NotFound,
+        /// 请求超时 (the request, body included, took longer than BAI_REQUEST_TIMEOUT_MS)
+        408 => RequestTimeout,
         /// 请求体过大
         413 => PayloadTooLarge,
         /// 服务暂不可用 (a storage fault)
@@ -119,15 +122,15 @@ impl WechatApi {
         state: Data<&AppState>,
         body: Json<WechatLoginRequest>,
     ) -> Result<AuthOk, LoginError> {
-        let code = body.0.users_wx_code.into_text("users_wx_code")?;
-        let outcome = users::login(&state, &code).await?;
+        let code = body.0.users_wx_code.into_text(USERS_WX_CODE)?;
+        let outcome = state.users().login(&code).await?;
         let msg = match outcome.status {
             LoginStatus::Registered => "注册成功",
             LoginStatus::LoggedIn => "登录成功",
         };
         Ok(AuthOk::Ok(Json(AuthResponse::new(
             outcome.token,
-            outcome.user,
+            outcome.account,
             outcome.status,
             msg,
         ))))
@@ -155,13 +158,13 @@ impl WechatApi {
         body: Json<WechatProfileRequest>,
     ) -> Result<ProfileOk, ProfileError> {
         let input = ProfileInput::try_from(body.0)?;
-        let user = users::update_profile(&state, &auth.0, &input).await?;
+        let account = state.users().update_profile(&auth.0, &input).await?;
         Ok(ProfileOk::Ok(Json(ProfileEnvelope {
             code: 200,
             msg: "更新成功".to_owned(),
             data: ProfileData {
                 status: ProfileStatus::UpdateSuccess,
-                user: UserInfo::from(user),
+                user: UserInfo::from(account),
             },
         })))
     }
@@ -179,10 +182,10 @@ impl WechatApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> Result<AuthOk, RefreshError> {
-        let outcome = users::refresh(&state, auth.0).await?;
+        let outcome = state.users().refresh(auth.0).await?;
         Ok(AuthOk::Ok(Json(AuthResponse::new(
             outcome.token,
-            outcome.user,
+            outcome.account,
             outcome.status,
             "刷新成功",
         ))))

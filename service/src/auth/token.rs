@@ -8,7 +8,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
 
-/// The id PocketBase assigns to the `tbl_auth_users` collection.
+/// The users collection, by the name and the id PocketBase gives it (the SDK's paths may use
+/// either, and tokens carry the id).
+pub const AUTH_COLLECTION_NAME: &str = "tbl_auth_users";
 pub const AUTH_COLLECTION_ID: &str = "pbc_421601843";
 const AUTH_TOKEN_TYPE: &str = "auth";
 
@@ -35,20 +37,20 @@ pub enum TokenError {
 
 /// Issues and verifies tokens. Holds the service-wide auth secret.
 #[derive(Clone)]
-pub struct Tokens {
+pub struct AuthTokens {
     secret: String,
     ttl: Duration,
 }
 
-impl std::fmt::Debug for Tokens {
+impl std::fmt::Debug for AuthTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tokens")
+        f.debug_struct("AuthTokens")
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
 }
 
-impl Tokens {
+impl AuthTokens {
     pub fn new(secret: impl Into<String>, ttl: Duration) -> Self {
         Self {
             secret: secret.into(),
@@ -71,7 +73,7 @@ impl Tokens {
     }
 
     /// Reads the claims without checking the signature, only to learn whose key to check it
-    /// with. Nothing may be trusted from the result until [`Tokens::verify`] passes.
+    /// with. Nothing may be trusted from the result until [`AuthTokens::verify`] passes.
     pub fn peek(token: &str) -> Result<AuthClaims, TokenError> {
         let claims: AuthClaims = jsonwebtoken::dangerous::insecure_decode_claims(token)
             .map_err(|_| TokenError::Malformed)?;
@@ -114,8 +116,8 @@ pub fn generate_secret() -> String {
 mod tests {
     use super::*;
 
-    fn tokens() -> Tokens {
-        Tokens::new("s".repeat(40), Duration::from_secs(60))
+    fn tokens() -> AuthTokens {
+        AuthTokens::new("s".repeat(40), Duration::from_secs(60))
     }
 
     #[test]
@@ -129,7 +131,7 @@ mod tests {
 
     #[test]
     fn peek_rejects_garbage() {
-        assert_eq!(Tokens::peek("not-a-token"), Err(TokenError::Malformed));
+        assert_eq!(AuthTokens::peek("not-a-token"), Err(TokenError::Malformed));
     }
 
     /// A token signed correctly for `token_key`, with one claim changed.
@@ -152,20 +154,20 @@ mod tests {
     fn a_correctly_signed_token_of_another_type_is_refused() {
         let token = signed_with("key", |c| c.token_type = "file".to_owned());
         assert_eq!(tokens().verify(&token, "key"), Err(TokenError::WrongKind));
-        assert_eq!(Tokens::peek(&token), Err(TokenError::WrongKind));
+        assert_eq!(AuthTokens::peek(&token), Err(TokenError::WrongKind));
     }
 
     #[test]
     fn a_correctly_signed_token_of_another_collection_is_refused() {
         let token = signed_with("key", |c| c.collection_id = "_pb_users_auth_".to_owned());
         assert_eq!(tokens().verify(&token, "key"), Err(TokenError::WrongKind));
-        assert_eq!(Tokens::peek(&token), Err(TokenError::WrongKind));
+        assert_eq!(AuthTokens::peek(&token), Err(TokenError::WrongKind));
     }
 
     #[test]
     fn the_untouched_token_passes_both_checks() {
         let token = signed_with("key", |_| {});
-        assert!(Tokens::peek(&token).is_ok());
+        assert!(AuthTokens::peek(&token).is_ok());
         assert!(tokens().verify(&token, "key").is_ok());
     }
 

@@ -6,7 +6,7 @@ use sqlx::Executor as _;
 use super::{Db, StoreError, with_pool};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
+pub enum GuardClaim {
     Acquired,
     /// Someone else holds the key until `expires_at_ms`.
     Held {
@@ -20,7 +20,7 @@ impl Db {
         key: &str,
         now_ms: i64,
         ttl_ms: i64,
-    ) -> Result<Claim, StoreError> {
+    ) -> Result<GuardClaim, StoreError> {
         const CLAIM: &str = "INSERT INTO request_guards (guard_key, expires_at) VALUES ($1, $2) \
              ON CONFLICT (guard_key) DO UPDATE SET expires_at = excluded.expires_at \
              WHERE request_guards.expires_at <= $3 \
@@ -36,16 +36,16 @@ impl Db {
                 .map(|rows| rows.len())
         })?;
         if claimed == 1 {
-            return Ok(Claim::Acquired);
+            return Ok(GuardClaim::Acquired);
         }
         let holder: Option<(i64,)> = with_pool!(self, |pool| sqlx::query_as(HOLDER)
             .bind(key)
             .fetch_optional(pool)
             .await)?;
         Ok(match holder {
-            Some((expires_at_ms,)) => Claim::Held { expires_at_ms },
+            Some((expires_at_ms,)) => GuardClaim::Held { expires_at_ms },
             // Released between our two statements: report it held for a moment; the client retries.
-            None => Claim::Held {
+            None => GuardClaim::Held {
                 expires_at_ms: now_ms + 1_000,
             },
         })
@@ -71,12 +71,5 @@ impl Db {
             .map(|r| r.rows_affected()))
         .map_err(StoreError::Write)?;
         Ok(done)
-    }
-
-    /// How many claims the table holds, expired or not.
-    pub async fn count_guards(&self) -> Result<u64, StoreError> {
-        const SQL: &str = "SELECT COUNT(*) FROM request_guards";
-        let (count,): (i64,) = with_pool!(self, |pool| sqlx::query_as(SQL).fetch_one(pool).await)?;
-        Ok(count.max(0) as u64)
     }
 }

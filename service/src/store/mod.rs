@@ -26,7 +26,7 @@ use sqlx::sqlite::{
 };
 
 pub use fault::{Cause, FaultKind};
-pub use guards::Claim;
+pub use guards::GuardClaim;
 use health::HealthGate;
 pub use import::{ImportTarget, ImportWrite};
 pub use users::{CompanyRecord, NewUser, ProfileUpdate, UserRecord};

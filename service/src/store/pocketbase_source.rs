@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection as _, Row as _};
 
 /// The users collection the BAI hooks log into.
-pub const PB_USERS: &str = "tbl_auth_users";
+pub const PB_USERS: &str = crate::auth::AUTH_COLLECTION_NAME;
 /// The companies collection.
 pub const PB_COMPANIES: &str = "tbl_company";
 

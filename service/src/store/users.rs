@@ -221,32 +221,4 @@ impl Db {
             .await)?;
         Ok(company)
     }
-
-    pub async fn insert_company(&self, company: &CompanyRecord) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO tbl_company (company_id, company_name, created, updated) VALUES ($1, $2, $3, $4)";
-        with_pool!(self, |pool| {
-            let query = sqlx::query(SQL)
-                .bind(&company.company_id)
-                .bind(&company.company_name)
-                .bind(&company.created)
-                .bind(&company.updated);
-            self.run_write(pool.fetch_many(query)).await.map(drop)
-        })
-        .map_err(map_unique)
-    }
-
-    pub async fn set_user_company(
-        &self,
-        id: &str,
-        company_id: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE tbl_auth_users SET company_id = $2 WHERE id = $1 RETURNING id";
-        let updated = with_pool!(self, |pool| {
-            let query = sqlx::query(SQL).bind(id).bind(company_id);
-            self.run_write(pool.fetch_many(query))
-                .await
-                .map(|rows| rows.len())
-        })?;
-        Ok(updated == 1)
-    }
 }

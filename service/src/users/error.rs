@@ -1,7 +1,7 @@
 //! Everything the user flows can fail with. The HTTP layer maps each onto a status.
 
 use crate::auth::TokenError;
-use crate::store::StoreError;
+use crate::store::{FaultKind, StoreError};
 use crate::wechat::{CeilingReached, WechatError};
 
 use super::FieldError;
@@ -35,5 +35,33 @@ pub enum UserError {
     #[error(transparent)]
     WechatCeiling(#[from] CeilingReached),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StorageFault),
+}
+
+impl From<StoreError> for UserError {
+    fn from(err: StoreError) -> Self {
+        UserError::Store(StorageFault(err))
+    }
+}
+
+/// A failed database call, as the caller needs to see it: unavailable storage (a retry later
+/// may succeed) or a defect of ours.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StorageFault(StoreError);
+
+impl StorageFault {
+    /// The cause class (`disk_full`, `pool_timeout`, ...) when the storage is unavailable;
+    /// `None` when the failure is our own bug.
+    pub fn unavailable_cause(&self) -> Option<&'static str> {
+        match self.0.kind() {
+            FaultKind::Unavailable(cause) => Some(cause.as_str()),
+            FaultKind::Bug => None,
+        }
+    }
+
+    /// `write` or `read`, for the log line and the metric.
+    pub fn operation(&self) -> &'static str {
+        if self.0.is_write() { "write" } else { "read" }
+    }
 }

@@ -1,18 +1,19 @@
 //! The three contract flows (login, profile, refresh) plus the admin actions that make
-//! "user gone" and "token revoked" reachable.
+//! "user gone" and "token revoked" reachable, on the [`Users`] value every caller holds.
+
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use super::error::WechatStep;
-use super::model::{
-    USERS_TYPE_GUEST, USERS_TYPE_REGISTERED, User, is_info_complete, pocketbase_now,
-};
+use super::fields::{USERS_PHONE_CODE, USERS_WX_CODE};
+use super::model::{Account, User, UsersType, pocketbase_now};
 use super::sanitize::{sanitize_code, sanitize_name, sanitize_picture_url};
 use super::{UserError, ids};
-use crate::auth::{AuthClaims, TokenError, Tokens};
+use crate::auth::{AuthClaims, AuthTokens, TokenError};
 use crate::meters;
-use crate::state::AppState;
-use crate::store::{Claim, Db, NewUser, ProfileUpdate, StoreError, UserRecord};
+use crate::store::{Db, GuardClaim, NewUser, ProfileUpdate, StoreError};
+use crate::wechat::WechatClient;
 
 /// Fresh ids are drawn again this many times when they clash with existing ones.
 const ID_ATTEMPTS: usize = 5;
@@ -26,7 +27,7 @@ pub enum LoginStatus {
 
 #[derive(Debug, Clone)]
 pub struct AuthOutcome {
-    pub user: User,
+    pub account: Account,
     pub token: String,
     pub status: LoginStatus,
 }
@@ -34,7 +35,7 @@ pub struct AuthOutcome {
 /// A request whose token verified against its user's current key.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub record: UserRecord,
+    pub user: User,
     pub claims: AuthClaims,
     pub token: String,
 }
@@ -46,160 +47,244 @@ pub struct ProfileInput {
     pub users_picture: String,
 }
 
-/// Exchanges a `wx.login` code for the user (created on first login) and a token.
-pub async fn login(state: &AppState, users_wx_code: &str) -> Result<AuthOutcome, UserError> {
-    let code = sanitize_code("users_wx_code", users_wx_code)?;
-    // Before the claim: a flood over the ceiling must neither reach WeChat nor write a row.
-    state
-        .wechat
-        .reserve()
-        .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;
-    let guard_key = guard_key("users_wx_code", &code);
-    claim(state, &guard_key).await?;
-
-    let session = match state.wechat.code2session(&code).await {
-        Ok(session) => session,
-        Err(source) => {
-            if source.is_transient() {
-                // The code was not spent at WeChat: let the user retry it straight away.
-                match state.db.release_guard(&guard_key).await {
-                    Ok(_) => meters::guard_claim("released"),
-                    Err(err) => tracing::warn!(error = %err, "could not release a login guard"),
-                }
-            }
-            return Err(UserError::Wechat {
-                step: WechatStep::Login,
-                source,
-            });
-        }
-    };
-
-    let (record, status) = find_or_create(&state.db, &session.openid).await?;
-    let token = state.tokens.issue(&record.id, &record.token_key);
-    let user = with_company(&state.db, record).await?;
-    Ok(AuthOutcome {
-        user,
-        token,
-        status,
-    })
+/// The users domain with what it works on: the store, WeChat and the token issuer. Cheap to
+/// clone; HTTP handlers (through the app state) and the CLI call the same methods.
+#[derive(Debug, Clone)]
+pub struct Users {
+    store: Db,
+    wechat: WechatClient,
+    tokens: AuthTokens,
+    /// How long a `users_wx_code` stays claimed by its first request.
+    guard_ttl: Duration,
 }
 
-/// Verifies a bearer token: its claims say whose key to check it with, then the signature,
-/// algorithm and expiry are checked against that key. A valid token of a deleted user is
-/// `UserGone`; anything unverifiable is `Unauthorized`.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Authenticated, UserError> {
-    let claims = Tokens::peek(token)?;
-    match state.db.find_user_by_id(&claims.id).await? {
-        Some(record) => {
-            let claims = state.tokens.verify(token, &record.token_key)?;
-            if record.openid.is_empty() {
-                return Err(UserError::MissingOpenid);
-            }
-            Ok(Authenticated {
-                record,
-                claims,
-                token: token.to_owned(),
-            })
+impl Users {
+    pub fn new(store: Db, wechat: WechatClient, tokens: AuthTokens, guard_ttl: Duration) -> Self {
+        Self {
+            store,
+            wechat,
+            tokens,
+            guard_ttl,
         }
-        None => match state.db.deleted_user_token_key(&claims.id).await? {
-            Some(old_key) => {
-                state.tokens.verify(token, &old_key)?;
-                Err(UserError::UserGone)
-            }
-            None => Err(UserError::Unauthorized(TokenError::Invalid)),
-        },
     }
-}
 
-/// A new token for an authenticated user. Like PocketBase, a token that says it is not
-/// refreshable is handed back unchanged.
-pub async fn refresh(state: &AppState, auth: Authenticated) -> Result<AuthOutcome, UserError> {
-    let token = if auth.claims.refreshable {
-        state.tokens.issue(&auth.record.id, &auth.record.token_key)
-    } else {
-        auth.token
-    };
-    let user = with_company(&state.db, auth.record).await?;
-    Ok(AuthOutcome {
-        user,
-        token,
-        status: LoginStatus::LoggedIn,
-    })
-}
+    pub fn store(&self) -> &Db {
+        &self.store
+    }
 
-/// Validates the profile, exchanges the phone code at WeChat, and saves. Nothing is written
-/// unless every step succeeded.
-pub async fn update_profile(
-    state: &AppState,
-    auth: &Authenticated,
-    input: &ProfileInput,
-) -> Result<User, UserError> {
-    let users_name = sanitize_name(&input.users_name)?;
-    let users_picture = sanitize_picture_url(&input.users_picture)?;
-    let phone_code = sanitize_code("users_phone_code", &input.users_phone_code)?;
-    state
-        .wechat
-        .reserve()
-        .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;
+    pub fn wechat(&self) -> &WechatClient {
+        &self.wechat
+    }
 
-    let phone = state
-        .wechat
-        .phone_number(&phone_code, &auth.record.openid)
-        .await
-        .map_err(|source| UserError::Wechat {
-            step: WechatStep::PhoneNumber,
-            source,
-        })?;
+    /// The storage answers a read and takes a write (health's probe).
+    pub async fn check_storage(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
 
-    let mut candidate = auth.record.clone();
-    candidate.users_name = users_name;
-    candidate.users_phone = phone.phone_number;
-    candidate.users_picture = users_picture;
-    let users_type = if is_info_complete(&candidate) {
-        USERS_TYPE_REGISTERED
-    } else {
-        USERS_TYPE_GUEST
-    };
-    let update = ProfileUpdate {
-        users_name: &candidate.users_name,
-        users_phone: &candidate.users_phone,
-        users_picture: &candidate.users_picture,
-        users_type,
-        now: &pocketbase_now(),
-    };
-    let record = state
-        .db
-        .update_user_profile(&auth.record.id, &update)
-        .await?
-        .ok_or(UserError::UserGone)?;
-    with_company(&state.db, record).await
-}
+    /// Every migration this binary embeds is applied.
+    pub async fn schema_current(&self) -> Result<bool, StoreError> {
+        self.store.schema_current().await
+    }
 
-/// Deletes a user; their tokens then answer 404. `false` if there was no such user.
-pub async fn delete_user(db: &Db, id: &str) -> Result<bool, StoreError> {
-    db.delete_user(id, &pocketbase_now()).await
-}
+    /// Exchanges a `wx.login` code for the user (created on first login) and a token.
+    pub async fn login(&self, users_wx_code: &str) -> Result<AuthOutcome, UserError> {
+        let code = sanitize_code(USERS_WX_CODE, users_wx_code)?;
+        // Before the claim: a flood over the ceiling must neither reach WeChat nor write a row.
+        self.wechat
+            .reserve()
+            .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;
+        let guard_key = guard_key(USERS_WX_CODE, &code);
+        self.claim(&guard_key).await?;
 
-/// Gives the user a new token key, revoking every token they hold.
-pub async fn rotate_token_key(db: &Db, id: &str) -> Result<bool, StoreError> {
-    db.set_user_token_key(id, &ids::new_token_key(), &pocketbase_now())
-        .await
-}
+        let session = match self.wechat.code2session(&code).await {
+            Ok(session) => session,
+            Err(source) => {
+                if source.is_transient() {
+                    // The code was not spent at WeChat: let the user retry it straight away.
+                    match self.store.release_guard(&guard_key).await {
+                        Ok(_) => meters::guard_claim("released"),
+                        Err(err) => tracing::warn!(error = %err, "could not release a login guard"),
+                    }
+                }
+                return Err(UserError::Wechat {
+                    step: WechatStep::Login,
+                    source,
+                });
+            }
+        };
 
-async fn claim(state: &AppState, key: &str) -> Result<(), UserError> {
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let ttl_ms = state.guard_ttl.as_millis() as i64;
-    match state.db.claim_guard(key, now_ms, ttl_ms).await? {
-        Claim::Acquired => {
-            meters::guard_claim("acquired");
-            Ok(())
+        let (user, status) = self.find_or_create(&session.openid).await?;
+        let token = self.tokens.issue(&user.id, &user.token_key);
+        let account = self.with_company(user).await?;
+        Ok(AuthOutcome {
+            account,
+            token,
+            status,
+        })
+    }
+
+    /// Verifies a bearer token: its claims say whose key to check it with, then the signature,
+    /// algorithm and expiry are checked against that key. A valid token of a deleted user is
+    /// `UserGone`; anything unverifiable is `Unauthorized`.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, UserError> {
+        let claims = AuthTokens::peek(token)?;
+        match self.store.find_user_by_id(&claims.id).await? {
+            Some(record) => {
+                let claims = self.tokens.verify(token, &record.token_key)?;
+                if record.openid.is_empty() {
+                    return Err(UserError::MissingOpenid);
+                }
+                Ok(Authenticated {
+                    user: record.into(),
+                    claims,
+                    token: token.to_owned(),
+                })
+            }
+            None => match self.store.deleted_user_token_key(&claims.id).await? {
+                Some(old_key) => {
+                    self.tokens.verify(token, &old_key)?;
+                    Err(UserError::UserGone)
+                }
+                None => Err(UserError::Unauthorized(TokenError::Invalid)),
+            },
         }
-        Claim::Held { expires_at_ms } => {
-            meters::guard_claim("held");
-            Err(UserError::CodeInFlight {
-                retry_after_secs: retry_after_secs(expires_at_ms, now_ms, ttl_ms),
-            })
+    }
+
+    /// A new token for an authenticated user. Like PocketBase, a token that says it is not
+    /// refreshable is handed back unchanged.
+    pub async fn refresh(&self, auth: Authenticated) -> Result<AuthOutcome, UserError> {
+        let token = if auth.claims.refreshable {
+            self.tokens.issue(&auth.user.id, &auth.user.token_key)
+        } else {
+            auth.token
+        };
+        let account = self.with_company(auth.user).await?;
+        Ok(AuthOutcome {
+            account,
+            token,
+            status: LoginStatus::LoggedIn,
+        })
+    }
+
+    /// Validates the profile, exchanges the phone code at WeChat, and saves. Nothing is written
+    /// unless every step succeeded.
+    pub async fn update_profile(
+        &self,
+        auth: &Authenticated,
+        input: &ProfileInput,
+    ) -> Result<Account, UserError> {
+        let users_name = sanitize_name(&input.users_name)?;
+        let users_picture = sanitize_picture_url(&input.users_picture)?;
+        let phone_code = sanitize_code(USERS_PHONE_CODE, &input.users_phone_code)?;
+        self.wechat
+            .reserve()
+            .inspect_err(|_| meters::rate_limited("wechat_ceiling"))?;
+
+        let phone = self
+            .wechat
+            .phone_number(&phone_code, &auth.user.openid)
+            .await
+            .map_err(|source| UserError::Wechat {
+                step: WechatStep::PhoneNumber,
+                source,
+            })?;
+
+        let mut candidate = auth.user.clone();
+        candidate.users_name = users_name;
+        candidate.users_phone = phone.phone_number;
+        candidate.users_picture = users_picture;
+        let users_type = if candidate.is_info_complete() {
+            UsersType::Registered
+        } else {
+            UsersType::Guest
+        };
+        let update = ProfileUpdate {
+            users_name: &candidate.users_name,
+            users_phone: &candidate.users_phone,
+            users_picture: &candidate.users_picture,
+            users_type: users_type.as_str(),
+            now: &pocketbase_now(),
+        };
+        let record = self
+            .store
+            .update_user_profile(&auth.user.id, &update)
+            .await?
+            .ok_or(UserError::UserGone)?;
+        self.with_company(record.into()).await
+    }
+
+    /// Deletes a user; their tokens then answer 404. `false` if there was no such user.
+    pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
+        self.store.delete_user(id, &pocketbase_now()).await
+    }
+
+    /// Gives the user a new token key, revoking every token they hold.
+    pub async fn rotate_token_key(&self, id: &str) -> Result<bool, StoreError> {
+        self.store
+            .set_user_token_key(id, &ids::new_token_key(), &pocketbase_now())
+            .await
+    }
+
+    async fn claim(&self, key: &str) -> Result<(), UserError> {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let ttl_ms = self.guard_ttl.as_millis() as i64;
+        match self.store.claim_guard(key, now_ms, ttl_ms).await? {
+            GuardClaim::Acquired => {
+                meters::guard_claim("acquired");
+                Ok(())
+            }
+            GuardClaim::Held { expires_at_ms } => {
+                meters::guard_claim("held");
+                Err(UserError::CodeInFlight {
+                    retry_after_secs: retry_after_secs(expires_at_ms, now_ms, ttl_ms),
+                })
+            }
         }
+    }
+
+    async fn find_or_create(&self, openid: &str) -> Result<(User, LoginStatus), UserError> {
+        if let Some(existing) = self.store.find_user_by_openid(openid).await? {
+            return Ok((existing.into(), LoginStatus::LoggedIn));
+        }
+        for _ in 0..ID_ATTEMPTS {
+            let (id, users_id, token_key, now) = (
+                ids::new_record_id(),
+                ids::new_users_id(),
+                ids::new_token_key(),
+                pocketbase_now(),
+            );
+            let new = NewUser {
+                id: &id,
+                users_id: &users_id,
+                openid,
+                users_type: UsersType::Guest.as_str(),
+                token_key: &token_key,
+                now: &now,
+            };
+            match self.store.insert_user_if_absent(&new).await {
+                Ok(Some(created)) => return Ok((created.into(), LoginStatus::Registered)),
+                // A concurrent first login (on any replica) won the race: this is a login.
+                Ok(None) => {
+                    let existing = self
+                        .store
+                        .find_user_by_openid(openid)
+                        .await?
+                        .ok_or(UserError::UserGone)?;
+                    return Ok((existing.into(), LoginStatus::LoggedIn));
+                }
+                Err(StoreError::UniqueViolation) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(StoreError::UniqueViolation.into())
+    }
+
+    async fn with_company(&self, user: User) -> Result<Account, UserError> {
+        let company = match user.company_id.as_deref() {
+            Some(company_id) => self.store.find_company(company_id).await?.map(Into::into),
+            None => None,
+        };
+        Ok(Account { user, company })
     }
 }
 
@@ -219,50 +304,6 @@ fn guard_key(kind: &str, code: &str) -> String {
         .chain_update(code)
         .finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn find_or_create(db: &Db, openid: &str) -> Result<(UserRecord, LoginStatus), UserError> {
-    if let Some(existing) = db.find_user_by_openid(openid).await? {
-        return Ok((existing, LoginStatus::LoggedIn));
-    }
-    for _ in 0..ID_ATTEMPTS {
-        let (id, users_id, token_key, now) = (
-            ids::new_record_id(),
-            ids::new_users_id(),
-            ids::new_token_key(),
-            pocketbase_now(),
-        );
-        let new = NewUser {
-            id: &id,
-            users_id: &users_id,
-            openid,
-            users_type: USERS_TYPE_GUEST,
-            token_key: &token_key,
-            now: &now,
-        };
-        match db.insert_user_if_absent(&new).await {
-            Ok(Some(created)) => return Ok((created, LoginStatus::Registered)),
-            // A concurrent first login (on any replica) won the race: this is a login.
-            Ok(None) => {
-                let existing = db
-                    .find_user_by_openid(openid)
-                    .await?
-                    .ok_or(UserError::UserGone)?;
-                return Ok((existing, LoginStatus::LoggedIn));
-            }
-            Err(StoreError::UniqueViolation) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(StoreError::UniqueViolation.into())
-}
-
-async fn with_company(db: &Db, record: UserRecord) -> Result<User, UserError> {
-    let company = match record.company_id.as_deref() {
-        Some(company_id) => db.find_company(company_id).await?,
-        None => None,
-    };
-    Ok(User { record, company })
 }
 
 #[cfg(test)]

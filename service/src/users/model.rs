@@ -1,22 +1,99 @@
-//! The user as the domain sees it: a stored record plus its company.
+//! The user as the domain sees it, mapped from the store's rows here (the store knows nothing
+//! of the domain, so the mapping cannot live there without the two importing each other).
 
 use crate::store::{CompanyRecord, UserRecord};
 
-pub const USERS_TYPE_GUEST: &str = "游客";
-pub const USERS_TYPE_REGISTERED: &str = "注册用户";
-
-/// A user with the company their record points at (if any).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub record: UserRecord,
-    pub company: Option<CompanyRecord>,
+/// 用户类型: a guest until name, phone and picture are all filled in. The only place the two
+/// stored spellings are written; the API's schema and the store both read them from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsersType {
+    Guest,
+    Registered,
 }
 
-/// Name, phone and picture are all filled in.
-pub fn is_info_complete(record: &UserRecord) -> bool {
-    !record.users_name.is_empty()
-        && !record.users_phone.is_empty()
-        && !record.users_picture.is_empty()
+impl UsersType {
+    pub const ALL: [UsersType; 2] = [UsersType::Guest, UsersType::Registered];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UsersType::Guest => "游客",
+            UsersType::Registered => "注册用户",
+        }
+    }
+
+    pub fn from_stored(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+}
+
+/// A user's own fields. `token_key` signs their tokens: never send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub users_id: String,
+    pub openid: String,
+    pub users_type: UsersType,
+    pub users_name: String,
+    pub users_phone: String,
+    pub users_picture: String,
+    pub company_id: Option<String>,
+    pub token_key: String,
+    pub created: String,
+    pub updated: String,
+}
+
+impl User {
+    /// Name, phone and picture are all filled in.
+    pub fn is_info_complete(&self) -> bool {
+        !self.users_name.is_empty()
+            && !self.users_phone.is_empty()
+            && !self.users_picture.is_empty()
+    }
+}
+
+impl From<UserRecord> for User {
+    fn from(r: UserRecord) -> Self {
+        Self {
+            // Only the registered spelling means registered, as PocketBase's hooks read it.
+            users_type: UsersType::from_stored(&r.users_type).unwrap_or(UsersType::Guest),
+            id: r.id,
+            users_id: r.users_id,
+            openid: r.openid,
+            users_name: r.users_name,
+            users_phone: r.users_phone,
+            users_picture: r.users_picture,
+            company_id: r.company_id,
+            token_key: r.token_key,
+            created: r.created,
+            updated: r.updated,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    pub company_id: String,
+    pub company_name: String,
+    pub created: String,
+    pub updated: String,
+}
+
+impl From<CompanyRecord> for Company {
+    fn from(c: CompanyRecord) -> Self {
+        Self {
+            company_id: c.company_id,
+            company_name: c.company_name,
+            created: c.created,
+            updated: c.updated,
+        }
+    }
+}
+
+/// A user with the company their record points at (if any): what the client is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: User,
+    pub company: Option<Company>,
 }
 
 /// `13800138000` → `138****8000`. Keeps at most the first 3 and last 4 digits, and fewer for

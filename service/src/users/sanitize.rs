@@ -4,9 +4,9 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-pub const MAX_NAME_CHARS: usize = 32;
-pub const MAX_PICTURE_URL_CHARS: usize = 512;
-pub const MAX_CODE_CHARS: usize = 128;
+use super::fields::{
+    MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_PICTURE_URL_CHARS, USERS_NAME, USERS_PICTURE,
+};
 
 /// A field the client must fix; `reason` is shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,12 +26,12 @@ impl FieldError {
 }
 
 pub fn sanitize_name(input: &str) -> Result<String, FieldError> {
-    clean_text("users_name", input, MAX_NAME_CHARS)
+    clean_text(USERS_NAME, input, MAX_NAME_CHARS)
 }
 
 /// An avatar URL: http or https, with a host, at most 512 characters.
 pub fn sanitize_picture_url(input: &str) -> Result<String, FieldError> {
-    const FIELD: &str = "users_picture";
+    const FIELD: &str = USERS_PICTURE;
     let cleaned = clean_text(FIELD, input, MAX_PICTURE_URL_CHARS)?;
     let url = url::Url::parse(&cleaned).map_err(|_| FieldError::new(FIELD, "不是有效的 URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
@@ -55,7 +55,7 @@ pub fn sanitize_code(field: &'static str, input: &str) -> Result<String, FieldEr
 fn clean_text(field: &'static str, input: &str, max_chars: usize) -> Result<String, FieldError> {
     let cleaned: String = input
         .chars()
-        .filter(|c| !c.is_control() && !is_invisible(*c))
+        .filter(|c| !is_stripped(*c))
         .nfc()
         .collect::<String>()
         .trim()
@@ -72,33 +72,39 @@ fn clean_text(field: &'static str, input: &str, max_chars: usize) -> Result<Stri
     Ok(cleaned)
 }
 
-/// Zero-width and formatting characters (Unicode category Cf, the ones that render as nothing)
-/// that make look-alike names or reorder how text is shown: zero-width spaces and joiners,
-/// bidi marks, embeddings, overrides and isolates, invisible operators, interlinear
-/// annotations, shorthand and musical format controls, tags. Also the blank "letters" that
-/// are the well-known way to a blank nickname: the Hangul fillers (Lo, but drawn as nothing
-/// outside old-Hangul syllable composition, which names do not use) and the Braille blank.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{061C}'
-            | '\u{115F}'..='\u{1160}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{2800}'
-            | '\u{3164}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0001}'
-            | '\u{E0020}'..='\u{E007F}'
-    )
+/// What the sanitiser drops before trimming, one table for it and for the API schema's
+/// `pattern` (`api/fields.rs`): the control characters (Cc, what `char::is_control` means), then
+/// the zero-width and formatting characters (Unicode category Cf, the ones that render as
+/// nothing) that make look-alike names or reorder how text is shown: the soft hyphen, zero-width
+/// spaces and joiners, bidi marks, embeddings, overrides and isolates, invisible operators,
+/// interlinear annotations, shorthand and musical format controls, tags. Also the blank
+/// "letters" that are the well-known way to a blank nickname: the Hangul fillers (Lo, but drawn
+/// as nothing outside old-Hangul syllable composition, which names do not use) and the Braille
+/// blank.
+pub const STRIPPED: &[(char, char)] = &[
+    ('\u{0000}', '\u{001F}'),
+    ('\u{007F}', '\u{009F}'),
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{180E}', '\u{180E}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0001}', '\u{E0001}'),
+    ('\u{E0020}', '\u{E007F}'),
+];
+
+fn is_stripped(c: char) -> bool {
+    STRIPPED.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
 #[cfg(test)]

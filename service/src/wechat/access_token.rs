@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tokio::sync::Mutex;
 
 use super::WechatError;
-use super::client::{WechatCredentials, send};
+use super::transport::{WechatCredentials, send};
 use super::wire::{self, AccessTokenBody};
 use crate::meters;
 
@@ -79,17 +80,12 @@ async fn fetch(
     creds: &WechatCredentials,
     force_refresh: bool,
 ) -> Result<CachedToken, WechatError> {
-    let request = http
-        .post(format!(
-            "{}/cgi-bin/stable_token",
-            creds.api_base.trim_end_matches('/')
-        ))
-        .json(&json!({
-            "grant_type": "client_credential",
-            "appid": creds.appid,
-            "secret": creds.secret.expose(),
-            "force_refresh": force_refresh,
-        }));
+    let request = http.post(creds.url("/cgi-bin/stable_token")).json(&json!({
+        "grant_type": "client_credential",
+        "appid": creds.appid,
+        "secret": creds.secret.expose_secret(),
+        "force_refresh": force_refresh,
+    }));
     let started = Instant::now();
     let result = send(request).await;
     let body = result.and_then(|bytes| {
@@ -97,7 +93,7 @@ async fn fetch(
         body.status.clone().into_result()?;
         Ok(body)
     });
-    meters::wechat_call("stable_token", started, &body);
+    meters::wechat_call("stable_token", started, WechatError::outcome_label(&body));
     let body = body?;
     let value = body
         .access_token

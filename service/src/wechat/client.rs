@@ -3,49 +3,27 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 
-use super::WechatError;
 use super::access_token::AccessTokenCache;
 use super::ceiling::{Ceiling, CeilingReached};
-use super::error::STALE_TOKEN_ERRCODES;
+use super::transport::{WechatCredentials, send};
 use super::wire::{self, Code2SessionBody, PhoneNumberBody};
-use crate::config::Secret;
+use super::{WechatError, WechatErrorKind};
 use crate::meters;
 
-/// Largest WeChat answer we read; real ones are a few hundred bytes.
-const MAX_BODY_BYTES: usize = 64 * 1024;
-
+/// The outcome of `wx.login`: who the user is. (The answer's `session_key` is checked for but
+/// not kept: nothing here decrypts user data with it.)
 #[derive(Debug, Clone)]
-pub struct WechatCredentials {
-    pub api_base: String,
-    pub appid: String,
-    pub secret: Secret,
-}
-
-/// The outcome of `wx.login` as WeChat reports it. `session_key` is a secret: never log it.
-#[derive(Clone)]
 pub struct Session {
     pub openid: String,
-    pub unionid: Option<String>,
-    pub session_key: String,
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("openid", &self.openid)
-            .field("unionid", &self.unionid)
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneInfo {
     /// With the country prefix for non-mainland numbers.
     pub phone_number: String,
-    pub pure_phone_number: String,
-    pub country_code: String,
 }
 
 #[derive(Debug, Clone)]
@@ -94,25 +72,21 @@ impl WechatClient {
     pub async fn code2session(&self, js_code: &str) -> Result<Session, WechatError> {
         let started = Instant::now();
         let result = self.code2session_call(js_code).await;
-        meters::wechat_call("code2session", started, &result);
+        meters::wechat_call("code2session", started, WechatError::outcome_label(&result));
         result
     }
 
     async fn code2session_call(&self, js_code: &str) -> Result<Session, WechatError> {
         let request = self.http.get(self.url("/sns/jscode2session")).query(&[
             ("appid", self.credentials.appid.as_str()),
-            ("secret", self.credentials.secret.expose()),
+            ("secret", self.credentials.secret.expose_secret()),
             ("js_code", js_code),
             ("grant_type", "authorization_code"),
         ]);
         let body: Code2SessionBody = wire::parse(&send(request).await?)?;
         body.status.into_result()?;
         match (body.openid, body.session_key) {
-            (Some(openid), Some(session_key)) if !openid.is_empty() => Ok(Session {
-                openid,
-                unionid: body.unionid,
-                session_key,
-            }),
+            (Some(openid), Some(_session_key)) if !openid.is_empty() => Ok(Session { openid }),
             _ => Err(WechatError::Malformed(
                 "code2session answer has no openid".into(),
             )),
@@ -130,11 +104,9 @@ impl WechatClient {
     ) -> Result<PhoneInfo, WechatError> {
         let token = self.tokens.get(&self.http, &self.credentials).await?;
         match self.phone_number_with(&token, phone_code, openid).await {
-            Err(WechatError::Rejected { errcode, .. })
-                if STALE_TOKEN_ERRCODES.contains(&errcode) =>
-            {
+            Err(err) if err.kind() == WechatErrorKind::StaleToken => {
                 tracing::warn!(
-                    errcode,
+                    errcode = err.errcode(),
                     "access token rejected; refreshing it and retrying once"
                 );
                 let fresh = self
@@ -157,7 +129,11 @@ impl WechatClient {
         let result = self
             .phone_number_call(access_token, phone_code, openid)
             .await;
-        meters::wechat_call("getuserphonenumber", started, &result);
+        meters::wechat_call(
+            "getuserphonenumber",
+            started,
+            WechatError::outcome_label(&result),
+        );
         result
     }
 
@@ -178,38 +154,12 @@ impl WechatClient {
             .phone_info
             .ok_or_else(|| WechatError::Malformed("phone answer has no phone_info".into()))?;
         match (info.phone_number, info.pure_phone_number) {
-            (Some(phone_number), Some(pure)) if !pure.is_empty() => Ok(PhoneInfo {
-                phone_number,
-                pure_phone_number: pure,
-                country_code: info.country_code.unwrap_or_else(|| "86".into()),
-            }),
+            (Some(phone_number), Some(pure)) if !pure.is_empty() => Ok(PhoneInfo { phone_number }),
             _ => Err(WechatError::Malformed("phone_info lacks the number".into())),
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!(
-            "{}{}",
-            self.credentials.api_base.trim_end_matches('/'),
-            path
-        )
+        self.credentials.url(path)
     }
-}
-
-/// Sends the request and reads the body, whatever its Content-Type (code2session says
-/// `text/plain`). WeChat answers 200 even for errors, so any other status is a failure.
-pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<Vec<u8>, WechatError> {
-    let mut response = request.send().await.map_err(WechatError::from_reqwest)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(WechatError::HttpStatus(status.as_u16()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(WechatError::from_reqwest)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(WechatError::Malformed("answer too large".into()));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

@@ -1,11 +1,5 @@
-//! What can go wrong in a WeChat call, classified the way the service must react to it.
-
-/// errcodes after which a fresh access token and one retry may succeed.
-pub(crate) const STALE_TOKEN_ERRCODES: [i64; 3] = [40001, 40014, 42001];
-/// WeChat is busy; retry later.
-pub const ERRCODE_BUSY: i64 = -1;
-/// Per-minute rate limit.
-pub const ERRCODE_RATE_LIMITED: i64 = 45011;
+//! What can go wrong in a WeChat call, classified once ([`WechatError::kind`]) for every
+//! reader: the HTTP status (`api/errors.rs`), the retry rules here and the metric labels.
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WechatError {
@@ -22,7 +16,76 @@ pub enum WechatError {
     HttpStatus(u16),
 }
 
+/// The one reading of WeChat's errcodes and transport failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WechatErrorKind {
+    /// 40029, 40163: the code is invalid or already used.
+    InvalidCode,
+    /// 40226: WeChat judged the user risky.
+    UserBlocked,
+    /// 45011: the per-minute limit.
+    RateLimited,
+    /// -1: WeChat is busy.
+    Busy,
+    /// 40001, 40014, 42001: a fresh access token and one retry may succeed.
+    StaleToken,
+    /// 40013, 41002, 40125: our appid or secret is wrong.
+    Misconfigured,
+    /// Any other errcode.
+    OtherErrcode,
+    Timeout,
+    Unreachable,
+    Malformed,
+    HttpStatus,
+}
+
+impl WechatErrorKind {
+    /// Failures that say nothing about the request itself: trying again later may succeed.
+    pub fn is_transient(self) -> bool {
+        use WechatErrorKind::*;
+        matches!(
+            self,
+            Busy | RateLimited | Timeout | Unreachable | HttpStatus | Malformed
+        )
+    }
+
+    /// The metric label: a closed set, so an errcode becomes its class, never its number.
+    pub fn metric_label(self) -> &'static str {
+        use WechatErrorKind::*;
+        match self {
+            Busy => "errcode_busy",
+            RateLimited => "errcode_rate_limited",
+            StaleToken => "errcode_token",
+            InvalidCode | UserBlocked | Misconfigured => "errcode_request",
+            OtherErrcode => "errcode_other",
+            Timeout => "timeout",
+            Unreachable => "unreachable",
+            Malformed => "malformed",
+            HttpStatus => "http_status",
+        }
+    }
+}
+
 impl WechatError {
+    pub fn kind(&self) -> WechatErrorKind {
+        match self {
+            WechatError::Rejected { errcode, .. } => match errcode {
+                40029 | 40163 => WechatErrorKind::InvalidCode,
+                40226 => WechatErrorKind::UserBlocked,
+                45011 => WechatErrorKind::RateLimited,
+                -1 => WechatErrorKind::Busy,
+                40001 | 40014 | 42001 => WechatErrorKind::StaleToken,
+                40013 | 41002 | 40125 => WechatErrorKind::Misconfigured,
+                _ => WechatErrorKind::OtherErrcode,
+            },
+            WechatError::Timeout => WechatErrorKind::Timeout,
+            WechatError::Unreachable(_) => WechatErrorKind::Unreachable,
+            WechatError::Malformed(_) => WechatErrorKind::Malformed,
+            WechatError::HttpStatus(_) => WechatErrorKind::HttpStatus,
+        }
+    }
+
+    /// WeChat's own number, passed on to the client in the error's `data`.
     pub fn errcode(&self) -> Option<i64> {
         match self {
             WechatError::Rejected { errcode, .. } => Some(*errcode),
@@ -30,15 +93,8 @@ impl WechatError {
         }
     }
 
-    /// Failures that say nothing about the request itself: trying again later may succeed.
     pub fn is_transient(&self) -> bool {
-        match self {
-            WechatError::Rejected { errcode, .. } => {
-                *errcode == ERRCODE_BUSY || *errcode == ERRCODE_RATE_LIMITED
-            }
-            WechatError::Timeout | WechatError::Unreachable(_) | WechatError::HttpStatus(_) => true,
-            WechatError::Malformed(_) => true,
-        }
+        self.kind().is_transient()
     }
 
     pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
@@ -51,5 +107,12 @@ impl WechatError {
         } else {
             WechatError::Unreachable(err.to_string())
         }
+    }
+
+    /// The outcome label of a call's result.
+    pub(crate) fn outcome_label<T>(result: &Result<T, WechatError>) -> &'static str {
+        result
+            .as_ref()
+            .map_or_else(|err| err.kind().metric_label(), |_| "ok")
     }
 }

@@ -4,8 +4,10 @@ mod access_token;
 mod ceiling;
 mod client;
 mod error;
+mod transport;
 mod wire;
 
 pub use ceiling::CeilingReached;
-pub use client::{PhoneInfo, Session, WechatClient, WechatCredentials};
-pub use error::WechatError;
+pub use client::{PhoneInfo, Session, WechatClient};
+pub use error::{WechatError, WechatErrorKind};
+pub use transport::WechatCredentials;

@@ -1,5 +1,5 @@
 //! WeChat's wire format: JSON whatever the Content-Type says, a missing `errcode` means
-//! success, and some numbers arrive as strings (`errcode: "40029"`, `countryCode: "86"`).
+//! success, and some numbers arrive as strings (`errcode: "40029"`, `expires_in: "7200"`).
 
 use serde::{Deserialize, Deserializer};
 
@@ -32,7 +32,6 @@ pub(crate) struct Code2SessionBody {
     pub status: Status,
     pub openid: Option<String>,
     pub session_key: Option<String>,
-    pub unionid: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,8 +55,6 @@ pub(crate) struct PhoneNumberBody {
 pub(crate) struct PhoneInfoWire {
     pub phone_number: Option<String>,
     pub pure_phone_number: Option<String>,
-    #[serde(default, deserialize_with = "string_or_number")]
-    pub country_code: Option<String>,
 }
 
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WechatError> {
@@ -78,30 +75,20 @@ fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::E
     }
 }
 
-fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Number(i64),
-        Text(String),
-    }
-    Ok(Option::<Raw>::deserialize(d)?.map(|raw| match raw {
-        Raw::Number(n) => n.to_string(),
-        Raw::Text(s) => s,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn errcode_may_be_a_string_and_country_code_a_number() {
+    fn errcode_may_be_a_string() {
         let body: PhoneNumberBody = parse(
             br#"{"errcode":"0","errmsg":"ok","phone_info":{"phoneNumber":"1","purePhoneNumber":"1","countryCode":86}}"#,
         )
         .unwrap();
         assert_eq!(body.status.errcode, Some(0));
-        assert_eq!(body.phone_info.unwrap().country_code.as_deref(), Some("86"));
+        assert_eq!(
+            body.phone_info.unwrap().pure_phone_number.as_deref(),
+            Some("1")
+        );
     }
 }

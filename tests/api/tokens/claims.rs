@@ -81,7 +81,7 @@ e2e_test! {
     async fn a_forged_token_for_a_deleted_user_is_401_not_404() {
         let (app, alice) = target().await;
         assert!(
-            bai_service::users::delete_user(app.db(), &alice.pb_id)
+            app.users().delete_user(&alice.pb_id)
                 .await
                 .unwrap()
         );
@@ -102,7 +102,7 @@ e2e_test! {
         expired["exp"] = json!(now() - 1);
         let token = hs256(&expired, &alice.signing_key());
         assert!(
-            bai_service::users::delete_user(app.db(), &alice.pb_id)
+            app.users().delete_user(&alice.pb_id)
                 .await
                 .unwrap()
         );

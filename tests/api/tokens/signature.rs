@@ -94,7 +94,7 @@ e2e_test! {
         let (app, alice) = target().await;
         let forged = hs256(&claims(&alice.pb_id), &alice.signing_key());
         assert!(
-            bai_service::users::rotate_token_key(app.db(), &alice.pb_id)
+            app.users().rotate_token_key(&alice.pb_id)
                 .await
                 .unwrap()
         );

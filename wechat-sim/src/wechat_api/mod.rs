@@ -192,7 +192,7 @@ impl Endpoint for WeChatEndpoint {
         tracing::debug!(
             path,
             errcode = reply.as_ref().and_then(|r| r.errcode),
-            fault = fault.as_ref().map(|f| respond::kind_name(f.kind)),
+            fault = fault.as_ref().map(|f| f.kind.name()).as_deref(),
             "wechat call"
         );
         if reply.is_none()

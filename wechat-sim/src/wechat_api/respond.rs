@@ -10,18 +10,6 @@ use crate::faults::{Fault, FaultKind};
 use crate::journal::{self, JournalEntry};
 use crate::wire::Reply;
 
-pub fn kind_name(kind: FaultKind) -> &'static str {
-    match kind {
-        FaultKind::Errcode => "errcode",
-        FaultKind::HttpStatus => "http_status",
-        FaultKind::Delay => "delay",
-        FaultKind::Malformed => "malformed",
-        FaultKind::Truncated => "truncated",
-        FaultKind::ContentType => "content_type",
-        FaultKind::DropConnection => "drop_connection",
-    }
-}
-
 /// What a gateway in front of WeChat answers when it fails: an HTML page, not JSON.
 pub fn http_status_page(status: u16) -> Reply {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -127,7 +115,7 @@ pub fn journal_entry(
         body,
         errcode: reply.and_then(|r| r.errcode),
         status: reply.map_or(0, |r| r.status.as_u16()),
-        fault: fault.map(|f| kind_name(f.kind).to_owned()),
+        fault: fault.map(|f| f.kind.name()),
         at: now_ms,
     }
 }

@@ -1,7 +1,7 @@
 //! `Authorization` leniency: PocketBase accepts the token with or without a `Bearer ` prefix
 //! (any case). poem-openapi's bearer scheme insists on the prefix, so the request edge
 //! (`api/edge.rs`) normalises the header before the scheme reads it; the spec still says
-//! `http bearer`.
+//! `http bearer`. Header handling is HTTP's: `auth/` only ever sees the token string.
 
 use poem::http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
 

@@ -1,5 +1,5 @@
-//! Framework-level errors in the same envelope: unknown path, wrong method (with `Allow`),
-//! bad JSON, wrong Content-Type, missing token, body too large, and panics.
+//! Requests the framework rejects, answered in the same envelope: unknown path, wrong method
+//! (with `Allow`), bad JSON, wrong Content-Type, missing token, body too large, and panics.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -13,18 +13,11 @@ use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseRequestPayl
 
 use super::envelope::{ApiError, msg};
 use crate::config::DEFAULT_BODY_LIMIT_BYTES;
+use crate::routes::RouteTable;
 
 /// Which methods each path answers, for the `Allow` header of a 405.
 #[derive(Debug, Clone, Default)]
-pub struct AllowIndex(Arc<AllowTable>);
-
-#[derive(Debug, Default)]
-struct AllowTable {
-    /// Paths without parameters: one lookup.
-    exact: HashMap<String, String>,
-    /// Paths with `{parameters}`, as segments (`None` stands for a parameter).
-    templates: Vec<(Vec<Option<String>>, String)>,
-}
+pub struct AllowIndex(Arc<RouteTable<String>>);
 
 impl AllowIndex {
     /// From the generated OpenAPI document plus the routes outside it.
@@ -47,40 +40,17 @@ impl AllowIndex {
                 .or_default()
                 .push((*method).to_owned());
         }
-        let mut table = AllowTable::default();
+        let mut table = RouteTable::default();
         for (path, mut m) in methods {
             m.sort();
             m.dedup();
-            let allowed = m.join(", ");
-            if path.contains('{') {
-                let segments = path
-                    .split('/')
-                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
-                    .collect();
-                table.templates.push((segments, allowed));
-            } else {
-                table.exact.insert(path, allowed);
-            }
+            table.insert(&path, m.join(", "));
         }
         Self(Arc::new(table))
     }
 
     fn allow(&self, path: &str) -> Option<&str> {
-        if let Some(allowed) = self.0.exact.get(path) {
-            return Some(allowed);
-        }
-        let segments: Vec<&str> = path.split('/').collect();
-        self.0
-            .templates
-            .iter()
-            .find(|(template, _)| {
-                template.len() == segments.len()
-                    && template
-                        .iter()
-                        .zip(&segments)
-                        .all(|(t, s)| t.as_deref().is_none_or(|t| t == *s))
-            })
-            .map(|(_, allowed)| allowed.as_str())
+        self.0.get(path).map(String::as_str)
     }
 }
 
