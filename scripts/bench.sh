@@ -17,7 +17,10 @@
 #                      on, two services side by side, runs alternated)
 #   BENCH_METRICS_ROUNDS  alternated off/on rounds of the metrics comparison (default 3)
 #   BENCH_RUST_LOG     the service's RUST_LOG (default: its own default, one info line per request)
-#   BENCH_PORT_BASE    ports PORT_BASE..+3 are used (default 18090)
+#   BENCH_PORT_BASE    ports PORT_BASE..+5 are used (default 18090)
+#   BENCH_PRELOAD_POCKETBASE  a PocketBase data dir imported (`bai-service import pocketbase`) into
+#                      each database before its first start: the scenarios then run with its users
+#                      in the tables (scripts/bench-growth.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -140,6 +143,11 @@ bench_service() { # BACKEND DATABASE_URL
     local backend=$1 url=$2 cmd
     mapfile -t cmd < <(service_cmd "$url")
     local logfile="$TMP/service-$backend.log"
+    if [ -n "${BENCH_PRELOAD_POCKETBASE:-}" ]; then
+        log "$backend: importing $BENCH_PRELOAD_POCKETBASE"
+        BAI_DATABASE_URL=$url BAI_LOG_FORMAT=json "$BIN/bai-service" import pocketbase "$BENCH_PRELOAD_POCKETBASE" \
+            >>"$logfile" 2>&1 || die "the import failed; its log: $(tail -5 "$logfile")"
+    fi
     log "$backend: first start (creates and migrates the database)"
     "${cmd[@]}" >>"$logfile" 2>&1 &
     local pid=$!
