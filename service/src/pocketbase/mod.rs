@@ -4,6 +4,7 @@
 //! PocketBase issued keeps verifying here.
 
 mod plan;
+pub mod progress;
 mod report;
 pub mod sdk;
 
@@ -13,6 +14,7 @@ use crate::store::pocketbase_source::{self, PbSource, SourceError};
 use crate::store::{Db, StoreError};
 
 pub use plan::{Conflict, Skipped};
+pub use progress::{Progress, Silent, TerminalProgress};
 pub use report::ImportReport;
 
 /// What the operator asked for.
@@ -124,6 +126,7 @@ pub async fn import(
     db: &Db,
     source: &Source,
     options: &ImportOptions,
+    progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let started = std::time::Instant::now();
     if let Some(configured) = &options.configured_secret
@@ -142,7 +145,12 @@ pub async fn import(
         return Err(ImportError::Refused(refusal.clone()));
     }
     if !options.dry_run && !plan.is_noop() {
-        db.apply_import(&plan.write).await?;
+        progress.writing(plan.write.rows());
+        let written = db
+            .apply_import(&plan.write, &|rows| progress.written(rows))
+            .await;
+        progress.finish();
+        written?;
     }
     Ok(ImportReport::new(source, &plan, options, started.elapsed()))
 }

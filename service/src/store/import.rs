@@ -28,6 +28,17 @@ pub struct ImportWrite {
     pub extra_fields: Vec<(String, String, String)>,
 }
 
+impl ImportWrite {
+    /// The rows `apply_import` inserts or updates (the secret aside).
+    pub fn rows(&self) -> u64 {
+        (self.new_companies.len()
+            + self.changed_companies.len()
+            + self.new_users.len()
+            + self.changed_users.len()
+            + self.extra_fields.len()) as u64
+    }
+}
+
 impl Db {
     pub async fn import_target(&self) -> Result<ImportTarget, StoreError> {
         const USERS: &str = "SELECT id, users_id, openid, users_type, users_name, users_phone, \
@@ -48,8 +59,13 @@ impl Db {
         })
     }
 
-    /// Writes `write` in one transaction: all of it or nothing.
-    pub async fn apply_import(&self, write: &ImportWrite) -> Result<(), StoreError> {
+    /// Writes `write` in one transaction: all of it or nothing. `on_rows` hears how many rows
+    /// each statement wrote (for a progress bar; they count only once the commit succeeds).
+    pub async fn apply_import(
+        &self,
+        write: &ImportWrite,
+        on_rows: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), StoreError> {
         const SECRET: &str = "INSERT INTO app_settings (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value";
         const UPDATE_COMPANY: &str = "UPDATE tbl_company SET company_name = $2, created = $3, \
@@ -77,6 +93,7 @@ impl Db {
                         .push_bind(&c.updated);
                 });
                 insert.build().execute(&mut *tx).await?;
+                on_rows(chunk.len() as u64);
             }
             for c in &write.changed_companies {
                 sqlx::query(UPDATE_COMPANY)
@@ -86,6 +103,7 @@ impl Db {
                     .bind(&c.updated)
                     .execute(&mut *tx)
                     .await?;
+                on_rows(1);
             }
             for chunk in write.new_users.chunks(BATCH) {
                 let mut insert = sqlx::QueryBuilder::new(
@@ -106,6 +124,7 @@ impl Db {
                         .push_bind(&u.updated);
                 });
                 insert.build().execute(&mut *tx).await?;
+                on_rows(chunk.len() as u64);
             }
             for u in &write.changed_users {
                 sqlx::query(UPDATE_USER)
@@ -122,6 +141,7 @@ impl Db {
                     .bind(&u.updated)
                     .execute(&mut *tx)
                     .await?;
+                on_rows(1);
             }
             for chunk in write.extra_fields.chunks(BATCH) {
                 let mut insert = sqlx::QueryBuilder::new(
@@ -132,6 +152,7 @@ impl Db {
                 });
                 insert.push(" ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields");
                 insert.build().execute(&mut *tx).await?;
+                on_rows(chunk.len() as u64);
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(())
