@@ -10,7 +10,7 @@ use poem_openapi::{Object, OpenApi};
 
 use super::ApiTags;
 use super::payload::Json;
-use super::types::{AuthRecord, UserInfo};
+use super::types::AuthRecord;
 use crate::pocketbase::sdk::{self, SdkError};
 use crate::state::AppState;
 
@@ -111,7 +111,7 @@ impl PocketBaseApi {
         match sdk::auth_refresh(&state, token(req)).await {
             Ok(outcome) => AuthRefreshResponse::Ok(Json(PocketBaseAuth {
                 token: outcome.token,
-                record: AuthRecord::from(&UserInfo::from(outcome.user)),
+                record: AuthRecord::of(outcome.user),
             })),
             Err(SdkError::Unauthorized | SdkError::NotFound) => {
                 AuthRefreshResponse::Unauthorized(error(
@@ -143,7 +143,7 @@ impl PocketBaseApi {
             return ViewResponse::NotFound(error(404, MISSING_COLLECTION));
         }
         match sdk::view_record(&state, token(req), &id.0).await {
-            Ok(user) => ViewResponse::Ok(Json(AuthRecord::from(&UserInfo::from(user)))),
+            Ok(user) => ViewResponse::Ok(Json(AuthRecord::of(user))),
             Err(SdkError::Internal(err)) => {
                 ViewResponse::Internal(internal(&SdkError::Internal(err)))
             }

@@ -7,7 +7,7 @@ use poem_openapi::{Enum, Object};
 use super::fields::{Code, HttpUrl, TextField};
 use super::payload::Nullable;
 use crate::auth::AUTH_COLLECTION_ID;
-use crate::store::CompanyRecord;
+use crate::store::{CompanyRecord, UserRecord};
 use crate::users::{
     FieldError, LoginStatus, ProfileInput, USERS_TYPE_REGISTERED, User, is_info_complete,
     mask_phone,
@@ -212,35 +212,43 @@ pub struct AuthRecord {
     pub users_picture: String,
     #[oai(rename = "company_id")]
     pub company_id: String,
-    /// PocketBase's auth field; `""`: users sign in with WeChat, never with an email
+    /// PocketBase's auth field: `""` for users who signed in with WeChat; a user imported from
+    /// PocketBase keeps theirs (shown to the user themself, as PocketBase does)
     pub email: String,
-    /// PocketBase's auth field; always `false`
+    /// PocketBase's auth field; `false` unless imported from PocketBase as `true`
     pub email_visibility: bool,
-    /// PocketBase's auth field; always `false` (no email to verify)
+    /// PocketBase's auth field; `false` unless imported from PocketBase as `true`
     pub verified: bool,
     pub created: String,
     pub updated: String,
 }
 
-impl From<&UserInfo> for AuthRecord {
-    fn from(u: &UserInfo) -> Self {
+impl AuthRecord {
+    /// `info` is `record`'s own view; the record adds PocketBase's auth fields, which only an
+    /// import fills (a WeChat user has no email).
+    pub fn new(info: &UserInfo, record: &UserRecord) -> Self {
         Self {
-            id: u.pb_id.clone(),
+            id: info.pb_id.clone(),
             collection_id: AUTH_COLLECTION_ID.to_owned(),
             collection_name: AUTH_COLLECTION_NAME.to_owned(),
-            users_id: u.users_id.clone(),
-            openid: u.openid.clone(),
-            users_type: u.users_type,
-            users_name: u.users_name.clone(),
-            users_phone: u.users_phone.clone(),
-            users_picture: u.users_picture.clone(),
-            company_id: u.company_id.clone(),
-            email: String::new(),
-            email_visibility: false,
-            verified: false,
-            created: u.created.clone(),
-            updated: u.updated.clone(),
+            users_id: info.users_id.clone(),
+            openid: info.openid.clone(),
+            users_type: info.users_type,
+            users_name: info.users_name.clone(),
+            users_phone: info.users_phone.clone(),
+            users_picture: info.users_picture.clone(),
+            company_id: info.company_id.clone(),
+            email: record.email.clone(),
+            email_visibility: record.email_visibility,
+            verified: record.verified,
+            created: info.created.clone(),
+            updated: info.updated.clone(),
         }
+    }
+
+    pub fn of(user: User) -> Self {
+        let record = user.record.clone();
+        Self::new(&UserInfo::from(user), &record)
     }
 }
 
@@ -281,10 +289,11 @@ pub struct AuthResponse {
 impl AuthResponse {
     pub fn new(token: String, user: User, status: LoginStatus, msg: &str) -> Self {
         let complete = is_info_complete(&user.record);
+        let record = user.record.clone();
         let user = UserInfo::from(user);
         Self {
             token,
-            record: AuthRecord::from(&user),
+            record: AuthRecord::new(&user, &record),
             meta: AuthMeta {
                 code: 200,
                 msg: msg.to_owned(),

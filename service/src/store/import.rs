@@ -3,7 +3,7 @@
 
 use super::{CompanyRecord, Db, StoreError, UserRecord, with_pool};
 
-/// Rows per multi-row INSERT: 11 binds each stays far below both backends' bind limits.
+/// Rows per multi-row INSERT: 14 binds each stays far below both backends' bind limits.
 const BATCH: usize = 500;
 const AUTH_SECRET_KEY: &str = "auth_secret";
 
@@ -42,7 +42,8 @@ impl ImportWrite {
 impl Db {
     pub async fn import_target(&self) -> Result<ImportTarget, StoreError> {
         const USERS: &str = "SELECT id, users_id, openid, users_type, users_name, users_phone, \
-             users_picture, company_id, token_key, created, updated FROM tbl_auth_users";
+             users_picture, company_id, token_key, created, updated, email, email_visibility, \
+             verified FROM tbl_auth_users";
         const COMPANIES: &str =
             "SELECT company_id, company_name, created, updated FROM tbl_company";
         const SECRET: &str = "SELECT value FROM app_settings WHERE key = $1";
@@ -72,7 +73,8 @@ impl Db {
              updated = $4 WHERE company_id = $1";
         const UPDATE_USER: &str = "UPDATE tbl_auth_users SET users_id = $2, openid = $3, \
              users_type = $4, users_name = $5, users_phone = $6, users_picture = $7, \
-             company_id = $8, token_key = $9, created = $10, updated = $11 WHERE id = $1";
+             company_id = $8, token_key = $9, created = $10, updated = $11, email = $12, \
+             email_visibility = $13, verified = $14 WHERE id = $1";
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             if let Some(secret) = &write.auth_secret {
@@ -108,7 +110,8 @@ impl Db {
             for chunk in write.new_users.chunks(BATCH) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO tbl_auth_users (id, users_id, openid, users_type, users_name, \
-                     users_phone, users_picture, company_id, token_key, created, updated) ",
+                     users_phone, users_picture, company_id, token_key, created, updated, email, \
+                     email_visibility, verified) ",
                 );
                 insert.push_values(chunk, |mut row, u| {
                     row.push_bind(&u.id)
@@ -121,7 +124,10 @@ impl Db {
                         .push_bind(&u.company_id)
                         .push_bind(&u.token_key)
                         .push_bind(&u.created)
-                        .push_bind(&u.updated);
+                        .push_bind(&u.updated)
+                        .push_bind(&u.email)
+                        .push_bind(u.email_visibility)
+                        .push_bind(u.verified);
                 });
                 insert.build().execute(&mut *tx).await?;
                 on_rows(chunk.len() as u64);
@@ -139,6 +145,9 @@ impl Db {
                     .bind(&u.token_key)
                     .bind(&u.created)
                     .bind(&u.updated)
+                    .bind(&u.email)
+                    .bind(u.email_visibility)
+                    .bind(u.verified)
                     .execute(&mut *tx)
                     .await?;
                 on_rows(1);
