@@ -280,3 +280,46 @@ fn a_pocketbase_backup_zip_imports_like_its_data_dir() {
         "the zip and the directory hold the same: {stdout}"
     );
 }
+
+#[test]
+fn a_locked_or_encrypted_file_is_refused_with_one_line_and_nothing_written() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    // Not PocketBase's WAL mode: a rollback journal, where a writer's exclusive lock shuts out
+    // every reader (another tool mid-write, or a copy someone holds open in exclusive mode).
+    let source = pb_dir(root, "pb_data", "PRAGMA journal_mode = DELETE;");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}/data.db", source.display());
+    let mut holder = runtime
+        .block_on(sqlx::SqliteConnection::connect(&url))
+        .unwrap();
+    runtime
+        .block_on(sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut holder))
+        .unwrap();
+    let (code, stdout, stderr) = import(root, &[], &["pb_data"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr:?}");
+    assert_eq!(
+        stderr,
+        [format!(
+            "error: pb_data: the file is locked by another process that is writing to it (database is locked): let it finish, or import a copy or a backup zip"
+        )]
+    );
+    assert!(!root.join("target").exists(), "the target was created");
+    runtime.block_on(holder.close()).unwrap();
+
+    // SQLCipher and the like: no SQLite header, pages of noise.
+    let encrypted = root.join("encrypted.db");
+    let noise: Vec<u8> = (0..16_384u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&encrypted, noise).unwrap();
+    let (code, _, stderr) = import(root, &[], &["encrypted.db"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        ["error: encrypted.db: cannot read it as a PocketBase database (file is not a database)"]
+    );
+}

@@ -80,6 +80,12 @@ pub async fn load(path: &Path) -> Result<Source, ImportError> {
     let data = pocketbase_source::read_pocketbase(&file)
         .await
         .map_err(|err| match err {
+            // SQLITE_BUSY after the busy timeout: never PocketBase itself (WAL mode lets a
+            // reader in), but a writer in rollback-journal or exclusive mode.
+            SourceError::Sqlite(e) if is_busy(&e) => refuse(format!(
+                "the file is locked by another process that is writing to it ({}): let it finish, or import a copy or a backup zip",
+                sqlite_reason(&e)
+            )),
             SourceError::Sqlite(e) => refuse(format!(
                 "cannot read it as a PocketBase database ({})",
                 sqlite_reason(&e)
@@ -111,6 +117,11 @@ fn unzip_data_db(zip_path: &Path) -> Result<(tempfile::TempDir, PathBuf), String
     let mut out = std::fs::File::create(&data_db).map_err(|e| format!("cannot unpack it: {e}"))?;
     std::io::copy(&mut entry, &mut out).map_err(|e| format!("cannot unpack data.db: {e}"))?;
     Ok((dir, data_db))
+}
+
+fn is_busy(err: &sqlx::Error) -> bool {
+    // SQLITE_BUSY's primary code, whatever the extended one.
+    matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c & 0xff == 5)))
 }
 
 /// SQLite's own words for why a file cannot be read (corrupt, encrypted, locked).
