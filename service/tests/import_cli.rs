@@ -323,3 +323,37 @@ fn a_locked_or_encrypted_file_is_refused_with_one_line_and_nothing_written() {
         ["error: encrypted.db: cannot read it as a PocketBase database (file is not a database)"]
     );
 }
+
+#[test]
+fn a_dry_run_lists_skipped_rows_with_their_reason_and_the_fields_with_no_home() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    pb_dir(
+        root,
+        "pb_data",
+        // A deployment's own field, and no unique openid index (an older schema): duplicates.
+        "ALTER TABLE tbl_auth_users ADD COLUMN nickname TEXT DEFAULT '' NOT NULL;
+         DROP INDEX idx_tbl_auth_users_openid;
+         INSERT INTO tbl_auth_users (id, tokenKey, openid, users_id, users_type, created, updated) VALUES
+           ('n0openidn0openi', 'noOpenidKeynoOpenidKeynoOpenidKeynoOpenidKeynoOpe', '', 'U2', '游客', '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z'),
+           ('dup1dup1dup1dup', 'dupKeydupKeydupKeydupKeydupKeydupKeydupKeydupKeydu', 'o-alice', 'U3', '游客', '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z'),
+           ('baddatebaddateb', 'badDateKeybadDateKeybadDateKeybadDateKeybadDateKe', 'o-late', 'U4', '游客', '2025-01-02T08:00:00Z', '2025-01-02 08:00:00.000Z');",
+    );
+    let (code, stdout, stderr) = import(root, &[], &["pb_data", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr:?}");
+    for line in [
+        "PocketBase import from pb_data (dry run: nothing written)",
+        "tbl_auth_users: 4 in PocketBase; would import 1 new,",
+        "skipped rows: 3",
+        "  tbl_auth_users \"n0openidn0openi\": missing openid",
+        "  tbl_auth_users \"dup1dup1dup1dup\": duplicate openid",
+        "  tbl_auth_users \"baddatebaddateb\": malformed date: created = '2025-01-02T08:00:00Z'",
+        "fields with no column here, kept per record in pocketbase_fields: tbl_auth_users: nickname, password",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in {stdout}");
+    }
+    // Written for real afterwards: the dry run left the target without a user.
+    let (code, stdout, _) = import(root, &[], &["pb_data"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("imported 1 new"), "{stdout}");
+}
