@@ -303,9 +303,9 @@ fn a_locked_or_encrypted_file_is_refused_with_one_line_and_nothing_written() {
     assert_eq!((code, stdout.as_str()), (2, ""), "{stderr:?}");
     assert_eq!(
         stderr,
-        [format!(
+        [
             "error: pb_data: the file is locked by another process that is writing to it (database is locked): let it finish, or import a copy or a backup zip"
-        )]
+        ]
     );
     assert!(!root.join("target").exists(), "the target was created");
     runtime.block_on(holder.close()).unwrap();
