@@ -182,6 +182,19 @@ fn an_import_prints_a_summary_leaves_the_source_untouched_and_refuses_a_differen
         stdout.contains("token lifetime: PocketBase authToken.duration 432000 s; BAI_TOKEN_TTL"),
         "{stdout}"
     );
+    // The total includes reading the source, as the operator's clock does.
+    let took = stdout.lines().last().unwrap();
+    let secs: Vec<f64> = took
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        took.starts_with("took ")
+            && took.contains(" s (reading the source ")
+            && secs.len() == 2
+            && secs[0] >= secs[1],
+        "{took}"
+    );
 
     let (code, stdout, _) = import(root, &[], &["pb_data/data.db"]);
     assert_eq!(code, 0);

@@ -45,11 +45,14 @@ pub struct Source {
     /// Where the operator can query the source's `data.db` (for the messages).
     pub data_db: String,
     pub data: PbSource,
+    /// How long reading it took (unpacking a zip included), for the summary's total.
+    pub read_time: std::time::Duration,
 }
 
 /// Reads the PocketBase database at `path` (a data directory, its `data.db`, or a backup zip)
 /// without writing to it. Every failure is `Refused`, naming the path.
 pub async fn load(path: &Path) -> Result<Source, ImportError> {
+    let started = std::time::Instant::now();
     let refuse = |why: String| ImportError::Refused(format!("{}: {why}", path.display()));
     let file = if path.is_dir() {
         path.join("data.db")
@@ -100,6 +103,7 @@ pub async fn load(path: &Path) -> Result<Source, ImportError> {
         path: path.to_owned(),
         data_db,
         data,
+        read_time: started.elapsed(),
     })
 }
 
@@ -163,5 +167,10 @@ pub async fn import(
         progress.finish();
         written?;
     }
-    Ok(ImportReport::new(source, &plan, options, started.elapsed()))
+    Ok(ImportReport::new(
+        source,
+        &plan,
+        options,
+        source.read_time + started.elapsed(),
+    ))
 }

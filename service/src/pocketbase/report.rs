@@ -23,7 +23,10 @@ pub struct ImportReport {
     pub pocketbase_duration_secs: Option<i64>,
     pub token_ttl_secs: u64,
     pub nothing_to_do: bool,
+    /// Reading the source, planning and writing.
     pub elapsed: Duration,
+    /// Of which reading the source.
+    pub read_time: Duration,
 }
 
 impl ImportReport {
@@ -48,6 +51,7 @@ impl ImportReport {
             token_ttl_secs: options.token_ttl_secs,
             nothing_to_do: plan.is_noop(),
             elapsed,
+            read_time: source.read_time,
         }
     }
 }
@@ -97,6 +101,7 @@ impl ImportReport {
             would_refuse = self.refusal.as_deref(),
             nothing_to_do = self.nothing_to_do,
             elapsed_secs = self.elapsed.as_secs_f64(),
+            read_secs = self.read_time.as_secs_f64(),
             "PocketBase import {}",
             if self.dry_run { "dry run" } else { "finished" }
         );
@@ -182,6 +187,11 @@ impl fmt::Display for ImportReport {
         } else if self.nothing_to_do {
             writeln!(f, "nothing to do: the database already holds this import")?;
         }
-        write!(f, "took {:.2} s", self.elapsed.as_secs_f64())
+        write!(
+            f,
+            "took {:.2} s (reading the source {:.2} s)",
+            self.elapsed.as_secs_f64(),
+            self.read_time.as_secs_f64()
+        )
     }
 }
