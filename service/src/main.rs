@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser, Subcommand};
 
-use bai_service::config::Settings;
-use bai_service::config::{DEFAULT_WECHAT_API_BASE, Secret};
+use bai_service::config::{ConfigError, DEFAULT_WECHAT_API_BASE, LogFormat, Secret, Settings};
 use bai_service::store::{Db, DbOptions};
 use bai_service::wechat::WechatCredentials;
 use bai_service::{Application, cli_error, pocketbase, startup, telemetry};
@@ -83,8 +82,21 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => return cli_error::report(&err.into()),
     };
+    // An import in JSON-log mode says everything, its failure too, as JSON log lines.
+    let json_import = matches!(cli.command, Some(Command::Import { .. }))
+        && cli.settings.log_format == LogFormat::Json;
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if json_import => {
+            tracing::error!(error = %cli_error::one_line(&err), "PocketBase import failed");
+            let bad_input = err.is::<pocketbase::ImportError>()
+                || err.chain().any(|cause| cause.is::<ConfigError>());
+            ExitCode::from(if bad_input {
+                cli_error::CONFIG_EXIT_CODE
+            } else {
+                cli_error::RUNTIME_EXIT_CODE
+            })
+        }
         // Bad input or a refusal: one line, nothing written, the configuration exit code.
         Err(err) if err.is::<pocketbase::ImportError>() => {
             eprintln!("error: {err}");
@@ -121,27 +133,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     merge,
                 },
         } => {
-            // Read (and validate) the source first: bad input must not create the target.
-            let source = pocketbase::load(&path).await?;
-            let db = connect(&cli.settings).await?;
-            let options = pocketbase::ImportOptions {
-                dry_run,
-                merge,
-                configured_secret: cli
-                    .settings
-                    .auth_secret
-                    .as_ref()
-                    .map(|s| s.expose_secret().to_owned()),
-                token_ttl_secs: cli.settings.token_ttl_secs,
+            let json = cli.settings.log_format == LogFormat::Json;
+            if json {
+                telemetry::init(LogFormat::Json);
+            }
+            let terminal = pocketbase::TerminalProgress::on_stderr(json);
+            let progress: &dyn pocketbase::Progress = match &terminal {
+                Some(bar) => bar,
+                None => &pocketbase::Silent,
             };
-            let report = match pocketbase::import(&db, &source, &options).await {
-                Err(pocketbase::ImportError::Store(err)) => {
-                    return Err(anyhow::Error::new(err).context("importing (nothing was written)"));
-                }
-                other => other?,
-            };
-            db.close().await;
-            println!("{report}");
+            progress.reading(&path.display().to_string());
+            let report = import_pocketbase(&cli.settings, &path, dry_run, merge, progress).await;
+            progress.finish();
+            let report = report?;
+            if json {
+                report.log();
+            } else {
+                println!("{report}");
+            }
             Ok(())
         }
         Command::Users { action } => {
@@ -173,6 +182,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn import_pocketbase(
+    settings: &Settings,
+    path: &std::path::Path,
+    dry_run: bool,
+    merge: bool,
+    progress: &dyn pocketbase::Progress,
+) -> anyhow::Result<pocketbase::ImportReport> {
+    // Read (and validate) the source first: bad input must not create the target.
+    let source = pocketbase::load(path).await?;
+    let db = connect(settings).await?;
+    let options = pocketbase::ImportOptions {
+        dry_run,
+        merge,
+        configured_secret: settings
+            .auth_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned()),
+        token_ttl_secs: settings.token_ttl_secs,
+    };
+    let report = match pocketbase::import(&db, &source, &options, progress).await {
+        Err(pocketbase::ImportError::Store(err)) => {
+            return Err(anyhow::Error::new(err).context("importing (nothing was written)"));
+        }
+        other => other?,
+    };
+    db.close().await;
+    Ok(report)
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<Db> {

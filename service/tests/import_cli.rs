@@ -167,7 +167,7 @@ fn an_import_prints_a_summary_leaves_the_source_untouched_and_refuses_a_differen
         stdout.contains("tbl_auth_users: 1 in PocketBase; imported 1 new"),
         "{stdout}"
     );
-    assert!(stdout.contains("fields with no column here, kept per record in pocketbase_fields: tbl_auth_users: email, emailVisibility, password, verified"), "{stdout}");
+    assert!(stdout.contains("fields with no column here, kept per record in pocketbase_fields: tbl_auth_users: password\n"), "{stdout}");
     assert!(
         stdout.contains("auth secret: PocketBase's authToken.secret adopted"),
         "{stdout}"
@@ -175,6 +175,19 @@ fn an_import_prints_a_summary_leaves_the_source_untouched_and_refuses_a_differen
     assert!(
         stdout.contains("token lifetime: PocketBase authToken.duration 432000 s; BAI_TOKEN_TTL"),
         "{stdout}"
+    );
+    // The total includes reading the source, as the operator's clock does.
+    let took = stdout.lines().last().unwrap();
+    let secs: Vec<f64> = took
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        took.starts_with("took ")
+            && took.contains(" s (reading the source ")
+            && secs.len() == 2
+            && secs[0] >= secs[1],
+        "{took}"
     );
 
     let (code, stdout, _) = import(root, &[], &["pb_data/data.db"]);
@@ -273,4 +286,81 @@ fn a_pocketbase_backup_zip_imports_like_its_data_dir() {
         stdout.contains("nothing to do"),
         "the zip and the directory hold the same: {stdout}"
     );
+}
+
+#[test]
+fn a_locked_or_encrypted_file_is_refused_with_one_line_and_nothing_written() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    // Not PocketBase's WAL mode: a rollback journal, where a writer's exclusive lock shuts out
+    // every reader (another tool mid-write, or a copy someone holds open in exclusive mode).
+    let source = pb_dir(root, "pb_data", "PRAGMA journal_mode = DELETE;");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}/data.db", source.display());
+    let mut holder = runtime
+        .block_on(sqlx::SqliteConnection::connect(&url))
+        .unwrap();
+    runtime
+        .block_on(sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut holder))
+        .unwrap();
+    let (code, stdout, stderr) = import(root, &[], &["pb_data"]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr:?}");
+    assert_eq!(
+        stderr,
+        [
+            "error: pb_data: the file is locked by another process that is writing to it (database is locked): let it finish, or import a copy or a backup zip"
+        ]
+    );
+    assert!(!root.join("target").exists(), "the target was created");
+    runtime.block_on(holder.close()).unwrap();
+
+    // SQLCipher and the like: no SQLite header, pages of noise.
+    let encrypted = root.join("encrypted.db");
+    let noise: Vec<u8> = (0..16_384u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&encrypted, noise).unwrap();
+    let (code, _, stderr) = import(root, &[], &["encrypted.db"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        ["error: encrypted.db: cannot read it as a PocketBase database (file is not a database)"]
+    );
+}
+
+#[test]
+fn a_dry_run_lists_skipped_rows_with_their_reason_and_the_fields_with_no_home() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    pb_dir(
+        root,
+        "pb_data",
+        // A deployment's own field, and no unique openid index (an older schema): duplicates.
+        "ALTER TABLE tbl_auth_users ADD COLUMN nickname TEXT DEFAULT '' NOT NULL;
+         DROP INDEX idx_tbl_auth_users_openid;
+         INSERT INTO tbl_auth_users (id, tokenKey, openid, users_id, users_type, created, updated) VALUES
+           ('n0openidn0openi', 'noOpenidKeynoOpenidKeynoOpenidKeynoOpenidKeynoOpe', '', 'U2', '游客', '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z'),
+           ('dup1dup1dup1dup', 'dupKeydupKeydupKeydupKeydupKeydupKeydupKeydupKeydu', 'o-alice', 'U3', '游客', '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z'),
+           ('baddatebaddateb', 'badDateKeybadDateKeybadDateKeybadDateKeybadDateKe', 'o-late', 'U4', '游客', '2025-01-02T08:00:00Z', '2025-01-02 08:00:00.000Z');",
+    );
+    let (code, stdout, stderr) = import(root, &[], &["pb_data", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr:?}");
+    for line in [
+        "PocketBase import from pb_data (dry run: nothing written)",
+        "tbl_auth_users: 4 in PocketBase; would import 1 new,",
+        "skipped rows: 3",
+        "  tbl_auth_users \"n0openidn0openi\": missing openid",
+        "  tbl_auth_users \"dup1dup1dup1dup\": duplicate openid",
+        "  tbl_auth_users \"baddatebaddateb\": malformed date: created = '2025-01-02T08:00:00Z'",
+        "fields with no column here, kept per record in pocketbase_fields: tbl_auth_users: nickname, password",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in {stdout}");
+    }
+    // Written for real afterwards: the dry run left the target without a user.
+    let (code, stdout, _) = import(root, &[], &["pb_data"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("imported 1 new"), "{stdout}");
 }

@@ -93,7 +93,7 @@ async fn run_import(
     };
     customize(&mut options);
     let source = pocketbase::load(source).await?;
-    pocketbase::import(db, &source, &options).await
+    pocketbase::import(db, &source, &options, &pocketbase::Silent).await
 }
 
 /// A token exactly as PocketBase signs it: key = the record's tokenKey + the collection secret.

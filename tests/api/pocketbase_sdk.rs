@@ -102,3 +102,31 @@ e2e_test! {
         assert_eq!(body["record"]["company_id"], "C001");
     }
 }
+
+e2e_test! {
+    async fn imported_email_visibility_and_verified_are_the_records_own_everywhere() {
+        use crate::pocketbase_import::{ALICE_ID, ALICE_KEY, pocketbase_dir, pocketbase_token, sql_on_source};
+        let dir = tempfile::tempdir().unwrap();
+        let (source, secret) = pocketbase_dir(dir.path()).await;
+        sql_on_source(&source, &format!(
+            "UPDATE tbl_auth_users SET email = 'alice@example.com', emailVisibility = TRUE, verified = TRUE WHERE id = '{ALICE_ID}'"
+        )).await;
+        let app = crate::pocketbase_import::imported_app(dir.path(), &source).await;
+        let token = pocketbase_token(ALICE_ID, ALICE_KEY, &secret);
+        let expected = json!(["alice@example.com", true, true]);
+        let fields = |record: &Value| json!([record["email"], record["emailVisibility"], record["verified"]]);
+
+        let (status, body) = status_and_body(auth_refresh(&app, "pbc_421601843", Some(&token)).await).await;
+        assert_eq!((status, fields(&body["record"])), (200, expected.clone()), "auth-refresh: {body}");
+        let (status, body) = status_and_body(get_one(&app, ALICE_ID, Some(&token)).await).await;
+        assert_eq!((status, fields(&body)), (200, expected.clone()), "getOne: {body}");
+        let login = app.login_as("alice").await;
+        assert_eq!(fields(&login["record"]), expected, "login: {login}");
+        let bob = app.login_as("bob").await;
+        assert_eq!(fields(&bob["record"]), json!(["", false, false]), "bob had none: {bob}");
+        let kept_elsewhere = app
+            .count_sql(&format!("SELECT COUNT(*) FROM pocketbase_fields WHERE id = '{ALICE_ID}' AND fields LIKE '%email%'"))
+            .await;
+        assert_eq!(kept_elsewhere, 0, "the fields have a column now, not a copy in pocketbase_fields");
+    }
+}

@@ -12,7 +12,7 @@ use super::ApiTags;
 use super::AppState;
 use super::envelope::ErrorBody;
 use super::payload::Json;
-use super::types::{AuthRecord, UserInfo};
+use super::types::AuthRecord;
 use crate::pocketbase::sdk::{self, SdkError};
 
 pub struct PocketBaseApi;
@@ -126,7 +126,7 @@ impl PocketBaseApi {
         match sdk::auth_refresh(state.users(), token(req)).await {
             Ok(outcome) => AuthRefreshResponse::Ok(Json(PocketBaseAuth {
                 token: outcome.token,
-                record: AuthRecord::from(&UserInfo::from(outcome.account)),
+                record: AuthRecord::of(outcome.account),
             })),
             Err(SdkError::Unauthorized | SdkError::NotFound) => {
                 AuthRefreshResponse::Unauthorized(error(
@@ -158,7 +158,7 @@ impl PocketBaseApi {
             return ViewResponse::NotFound(error(404, MISSING_COLLECTION));
         }
         match sdk::view_record(state.users(), token(req), &id.0).await {
-            Ok(account) => ViewResponse::Ok(Json(AuthRecord::from(&UserInfo::from(account)))),
+            Ok(account) => ViewResponse::Ok(Json(AuthRecord::of(account))),
             Err(SdkError::Internal(err)) => {
                 ViewResponse::Internal(internal(&SdkError::Internal(err)))
             }

@@ -12,7 +12,7 @@ use crate::users::fields::{
     USERS_PICTURE,
 };
 use crate::users::{
-    Account, Company, FieldError, LoginStatus, ProfileInput, UsersType, mask_phone,
+    Account, Company, FieldError, LoginStatus, ProfileInput, User, UsersType, mask_phone,
 };
 
 /// 微信登录请求
@@ -198,35 +198,43 @@ pub struct AuthRecord {
     pub users_picture: String,
     #[oai(rename = "company_id")]
     pub company_id: String,
-    /// PocketBase's auth field; `""`: users sign in with WeChat, never with an email
+    /// PocketBase's auth field: `""` for users who signed in with WeChat; a user imported from
+    /// PocketBase keeps theirs (shown to the user themself, as PocketBase does)
     pub email: String,
-    /// PocketBase's auth field; always `false`
+    /// PocketBase's auth field; `false` unless imported from PocketBase as `true`
     pub email_visibility: bool,
-    /// PocketBase's auth field; always `false` (no email to verify)
+    /// PocketBase's auth field; `false` unless imported from PocketBase as `true`
     pub verified: bool,
     pub created: String,
     pub updated: String,
 }
 
-impl From<&UserInfo> for AuthRecord {
-    fn from(u: &UserInfo) -> Self {
+impl AuthRecord {
+    /// `info` is `user`'s own view; the record adds PocketBase's auth fields, which only an
+    /// import fills (a WeChat user has no email).
+    pub fn new(info: &UserInfo, user: &User) -> Self {
         Self {
-            id: u.pb_id.clone(),
+            id: info.pb_id.clone(),
             collection_id: AUTH_COLLECTION_ID.to_owned(),
             collection_name: AUTH_COLLECTION_NAME.to_owned(),
-            users_id: u.users_id.clone(),
-            openid: u.openid.clone(),
-            users_type: u.users_type,
-            users_name: u.users_name.clone(),
-            users_phone: u.users_phone.clone(),
-            users_picture: u.users_picture.clone(),
-            company_id: u.company_id.clone(),
-            email: String::new(),
-            email_visibility: false,
-            verified: false,
-            created: u.created.clone(),
-            updated: u.updated.clone(),
+            users_id: info.users_id.clone(),
+            openid: info.openid.clone(),
+            users_type: info.users_type,
+            users_name: info.users_name.clone(),
+            users_phone: info.users_phone.clone(),
+            users_picture: info.users_picture.clone(),
+            company_id: info.company_id.clone(),
+            email: user.email.clone(),
+            email_visibility: user.email_visibility,
+            verified: user.verified,
+            created: info.created.clone(),
+            updated: info.updated.clone(),
         }
+    }
+
+    pub fn of(account: Account) -> Self {
+        let user = account.user.clone();
+        Self::new(&UserInfo::from(account), &user)
     }
 }
 
@@ -267,10 +275,11 @@ pub struct AuthResponse {
 impl AuthResponse {
     pub fn new(token: String, account: Account, status: LoginStatus, msg: &str) -> Self {
         let complete = account.user.is_info_complete();
+        let owner = account.user.clone();
         let user = UserInfo::from(account);
         Self {
             token,
-            record: AuthRecord::from(&user),
+            record: AuthRecord::new(&user, &owner),
             meta: AuthMeta {
                 code: 200,
                 msg: msg.to_owned(),

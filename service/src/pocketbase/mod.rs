@@ -4,6 +4,7 @@
 //! PocketBase issued keeps verifying here.
 
 mod plan;
+pub mod progress;
 mod report;
 pub mod sdk;
 
@@ -13,6 +14,7 @@ use crate::store::pocketbase_source::{self, PbSource, SourceError};
 use crate::store::{Db, StoreError};
 
 pub use plan::{Conflict, Skipped};
+pub use progress::{Progress, Silent, TerminalProgress};
 pub use report::ImportReport;
 
 /// What the operator asked for.
@@ -43,11 +45,14 @@ pub struct Source {
     /// Where the operator can query the source's `data.db` (for the messages).
     pub data_db: String,
     pub data: PbSource,
+    /// How long reading it took (unpacking a zip included), for the summary's total.
+    pub read_time: std::time::Duration,
 }
 
 /// Reads the PocketBase database at `path` (a data directory, its `data.db`, or a backup zip)
 /// without writing to it. Every failure is `Refused`, naming the path.
 pub async fn load(path: &Path) -> Result<Source, ImportError> {
+    let started = std::time::Instant::now();
     let refuse = |why: String| ImportError::Refused(format!("{}: {why}", path.display()));
     let file = if path.is_dir() {
         path.join("data.db")
@@ -78,6 +83,12 @@ pub async fn load(path: &Path) -> Result<Source, ImportError> {
     let data = pocketbase_source::read_pocketbase(&file)
         .await
         .map_err(|err| match err {
+            // SQLITE_BUSY after the busy timeout: never PocketBase itself (WAL mode lets a
+            // reader in), but a writer in rollback-journal or exclusive mode.
+            SourceError::Sqlite(e) if is_busy(&e) => refuse(format!(
+                "the file is locked by another process that is writing to it ({}): let it finish, or import a copy or a backup zip",
+                sqlite_reason(&e)
+            )),
             SourceError::Sqlite(e) => refuse(format!(
                 "cannot read it as a PocketBase database ({})",
                 sqlite_reason(&e)
@@ -92,6 +103,7 @@ pub async fn load(path: &Path) -> Result<Source, ImportError> {
         path: path.to_owned(),
         data_db,
         data,
+        read_time: started.elapsed(),
     })
 }
 
@@ -111,6 +123,11 @@ fn unzip_data_db(zip_path: &Path) -> Result<(tempfile::TempDir, PathBuf), String
     Ok((dir, data_db))
 }
 
+fn is_busy(err: &sqlx::Error) -> bool {
+    // SQLITE_BUSY's primary code, whatever the extended one.
+    matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c & 0xff == 5)))
+}
+
 /// SQLite's own words for why a file cannot be read (corrupt, encrypted, locked).
 fn sqlite_reason(err: &sqlx::Error) -> String {
     match err {
@@ -124,6 +141,7 @@ pub async fn import(
     db: &Db,
     source: &Source,
     options: &ImportOptions,
+    progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let started = std::time::Instant::now();
     if let Some(configured) = &options.configured_secret
@@ -142,7 +160,17 @@ pub async fn import(
         return Err(ImportError::Refused(refusal.clone()));
     }
     if !options.dry_run && !plan.is_noop() {
-        db.apply_import(&plan.write).await?;
+        progress.writing(plan.write.rows());
+        let written = db
+            .apply_import(&plan.write, &|rows| progress.written(rows))
+            .await;
+        progress.finish();
+        written?;
     }
-    Ok(ImportReport::new(source, &plan, options, started.elapsed()))
+    Ok(ImportReport::new(
+        source,
+        &plan,
+        options,
+        source.read_time + started.elapsed(),
+    ))
 }

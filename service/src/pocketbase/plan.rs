@@ -261,6 +261,11 @@ fn plan_users(
     }
 }
 
+/// A PocketBase bool as read from SQLite (`1`; `true` should a tool have written JSON's).
+fn is_true(value: &str) -> bool {
+    matches!(value, "1" | "true")
+}
+
 /// The row as stored here, and its extra fields; a company_id naming no company is kept among
 /// the extra fields instead of the column (whose foreign key it would break).
 fn user_record(u: &PbUser, companies: &HashSet<String>) -> (UserRecord, String) {
@@ -287,6 +292,9 @@ fn user_record(u: &PbUser, companies: &HashSet<String>) -> (UserRecord, String) 
         token_key: u.token_key.clone(),
         created: u.created.clone(),
         updated: u.updated.clone(),
+        email: u.email.clone(),
+        email_visibility: is_true(&u.email_visibility),
+        verified: is_true(&u.verified),
     };
     (record, extra)
 }

@@ -23,7 +23,10 @@ pub struct ImportReport {
     pub pocketbase_duration_secs: Option<i64>,
     pub token_ttl_secs: u64,
     pub nothing_to_do: bool,
+    /// Reading the source, planning and writing.
     pub elapsed: Duration,
+    /// Of which reading the source.
+    pub read_time: Duration,
 }
 
 impl ImportReport {
@@ -48,7 +51,73 @@ impl ImportReport {
             token_ttl_secs: options.token_ttl_secs,
             nothing_to_do: plan.is_noop(),
             elapsed,
+            read_time: source.read_time,
         }
+    }
+}
+
+impl ImportReport {
+    /// The summary as one structured event, for JSON logs: the numbers as fields, the lists
+    /// (skipped rows, conflicts, fields kept without a column) as JSON arrays in text.
+    pub fn log(&self) {
+        let skipped: Vec<_> = self
+            .skipped
+            .iter()
+            .map(
+                |s| serde_json::json!({"collection": s.collection, "id": s.id, "reason": s.reason}),
+            )
+            .collect();
+        let conflicts: Vec<_> = self
+            .conflicts
+            .iter()
+            .map(|c| serde_json::json!({"field": c.field, "value": c.value, "source_id": c.source_id, "target_id": c.target_id}))
+            .collect();
+        let extra: serde_json::Map<_, _> = self
+            .extra_fields
+            .iter()
+            .map(|(collection, fields)| (collection.to_string(), serde_json::json!(fields)))
+            .collect();
+        let (u, c) = (&self.users, &self.companies);
+        tracing::info!(
+            source = %self.source,
+            dry_run = self.dry_run,
+            users_source = u.source,
+            users_new = u.new,
+            users_changed = u.changed,
+            users_unchanged = u.unchanged,
+            users_kept = u.kept,
+            companies_source = c.source,
+            companies_new = c.new,
+            companies_changed = c.changed,
+            companies_unchanged = c.unchanged,
+            companies_kept = c.kept,
+            skipped = %serde_json::Value::Array(skipped),
+            conflicts = %serde_json::Value::Array(conflicts),
+            dropped_company_links = self.dropped_links,
+            fields_kept_in_pocketbase_fields = %serde_json::Value::Object(extra),
+            auth_secret = secret_text(self.secret),
+            pocketbase_token_duration_secs = self.pocketbase_duration_secs,
+            bai_token_ttl_secs = self.token_ttl_secs,
+            would_refuse = self.refusal.as_deref(),
+            nothing_to_do = self.nothing_to_do,
+            elapsed_secs = self.elapsed.as_secs_f64(),
+            read_secs = self.read_time.as_secs_f64(),
+            "PocketBase import {}",
+            if self.dry_run { "dry run" } else { "finished" }
+        );
+    }
+}
+
+fn secret_text(secret: Option<SecretAction>) -> &'static str {
+    match secret {
+        Some(SecretAction::Unchanged) => "already PocketBase's (unchanged)",
+        Some(SecretAction::Stored) => {
+            "PocketBase's authToken.secret adopted (stored in the database)"
+        }
+        Some(SecretAction::Replaced) => {
+            "PocketBase's authToken.secret replaces the generated one (it had signed no user's token)"
+        }
+        None => "unchanged",
     }
 }
 
@@ -99,17 +168,7 @@ impl fmt::Display for ImportReport {
                 )?;
             }
         }
-        let secret = match self.secret {
-            Some(SecretAction::Unchanged) => "already PocketBase's (unchanged)",
-            Some(SecretAction::Stored) => {
-                "PocketBase's authToken.secret adopted (stored in the database)"
-            }
-            Some(SecretAction::Replaced) => {
-                "PocketBase's authToken.secret replaces the generated one (it had signed no user's token)"
-            }
-            None => "unchanged",
-        };
-        writeln!(f, "auth secret: {secret}")?;
+        writeln!(f, "auth secret: {}", secret_text(self.secret))?;
         let pb = self
             .pocketbase_duration_secs
             .map_or_else(|| "not set".to_owned(), |d| format!("{d} s"));
@@ -128,6 +187,11 @@ impl fmt::Display for ImportReport {
         } else if self.nothing_to_do {
             writeln!(f, "nothing to do: the database already holds this import")?;
         }
-        write!(f, "took {:.2} s", self.elapsed.as_secs_f64())
+        write!(
+            f,
+            "took {:.2} s (reading the source {:.2} s)",
+            self.elapsed.as_secs_f64(),
+            self.read_time.as_secs_f64()
+        )
     }
 }

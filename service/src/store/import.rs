@@ -3,7 +3,7 @@
 
 use super::{CompanyRecord, Db, StoreError, UserRecord, with_pool};
 
-/// Rows per multi-row INSERT: 11 binds each stays far below both backends' bind limits.
+/// Rows per multi-row INSERT: 14 binds each stays far below both backends' bind limits.
 const BATCH: usize = 500;
 const AUTH_SECRET_KEY: &str = "auth_secret";
 
@@ -28,10 +28,22 @@ pub struct ImportWrite {
     pub extra_fields: Vec<(String, String, String)>,
 }
 
+impl ImportWrite {
+    /// The rows `apply_import` inserts or updates (the secret aside).
+    pub fn rows(&self) -> u64 {
+        (self.new_companies.len()
+            + self.changed_companies.len()
+            + self.new_users.len()
+            + self.changed_users.len()
+            + self.extra_fields.len()) as u64
+    }
+}
+
 impl Db {
     pub async fn import_target(&self) -> Result<ImportTarget, StoreError> {
         const USERS: &str = "SELECT id, users_id, openid, users_type, users_name, users_phone, \
-             users_picture, company_id, token_key, created, updated FROM tbl_auth_users";
+             users_picture, company_id, token_key, created, updated, email, email_visibility, \
+             verified FROM tbl_auth_users";
         const COMPANIES: &str =
             "SELECT company_id, company_name, created, updated FROM tbl_company";
         const SECRET: &str = "SELECT value FROM app_settings WHERE key = $1";
@@ -48,15 +60,21 @@ impl Db {
         })
     }
 
-    /// Writes `write` in one transaction: all of it or nothing.
-    pub async fn apply_import(&self, write: &ImportWrite) -> Result<(), StoreError> {
+    /// Writes `write` in one transaction: all of it or nothing. `on_rows` hears how many rows
+    /// each statement wrote (for a progress bar; they count only once the commit succeeds).
+    pub async fn apply_import(
+        &self,
+        write: &ImportWrite,
+        on_rows: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), StoreError> {
         const SECRET: &str = "INSERT INTO app_settings (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value";
         const UPDATE_COMPANY: &str = "UPDATE tbl_company SET company_name = $2, created = $3, \
              updated = $4 WHERE company_id = $1";
         const UPDATE_USER: &str = "UPDATE tbl_auth_users SET users_id = $2, openid = $3, \
              users_type = $4, users_name = $5, users_phone = $6, users_picture = $7, \
-             company_id = $8, token_key = $9, created = $10, updated = $11 WHERE id = $1";
+             company_id = $8, token_key = $9, created = $10, updated = $11, email = $12, \
+             email_visibility = $13, verified = $14 WHERE id = $1";
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             if let Some(secret) = &write.auth_secret {
@@ -77,6 +95,7 @@ impl Db {
                         .push_bind(&c.updated);
                 });
                 insert.build().execute(&mut *tx).await?;
+                on_rows(chunk.len() as u64);
             }
             for c in &write.changed_companies {
                 sqlx::query(UPDATE_COMPANY)
@@ -86,11 +105,13 @@ impl Db {
                     .bind(&c.updated)
                     .execute(&mut *tx)
                     .await?;
+                on_rows(1);
             }
             for chunk in write.new_users.chunks(BATCH) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO tbl_auth_users (id, users_id, openid, users_type, users_name, \
-                     users_phone, users_picture, company_id, token_key, created, updated) ",
+                     users_phone, users_picture, company_id, token_key, created, updated, email, \
+                     email_visibility, verified) ",
                 );
                 insert.push_values(chunk, |mut row, u| {
                     row.push_bind(&u.id)
@@ -103,9 +124,13 @@ impl Db {
                         .push_bind(&u.company_id)
                         .push_bind(&u.token_key)
                         .push_bind(&u.created)
-                        .push_bind(&u.updated);
+                        .push_bind(&u.updated)
+                        .push_bind(&u.email)
+                        .push_bind(u.email_visibility)
+                        .push_bind(u.verified);
                 });
                 insert.build().execute(&mut *tx).await?;
+                on_rows(chunk.len() as u64);
             }
             for u in &write.changed_users {
                 sqlx::query(UPDATE_USER)
@@ -120,8 +145,12 @@ impl Db {
                     .bind(&u.token_key)
                     .bind(&u.created)
                     .bind(&u.updated)
+                    .bind(&u.email)
+                    .bind(u.email_visibility)
+                    .bind(u.verified)
                     .execute(&mut *tx)
                     .await?;
+                on_rows(1);
             }
             for chunk in write.extra_fields.chunks(BATCH) {
                 let mut insert = sqlx::QueryBuilder::new(
@@ -132,6 +161,7 @@ impl Db {
                 });
                 insert.push(" ON CONFLICT (collection, id) DO UPDATE SET fields = excluded.fields");
                 insert.build().execute(&mut *tx).await?;
+                on_rows(chunk.len() as u64);
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(())

@@ -14,12 +14,15 @@ pub const PB_COMPANIES: &str = "tbl_company";
 
 /// Columns of `tbl_auth_users` that have a column here; all but these are kept as extra fields.
 const USER_REQUIRED: [&str; 6] = ["id", "tokenKey", "openid", "users_id", "created", "updated"];
-const USER_OPTIONAL: [&str; 5] = [
+const USER_OPTIONAL: [&str; 8] = [
     "users_type",
     "users_name",
     "users_phone",
     "users_picture",
     "company_id",
+    "email",
+    "emailVisibility",
+    "verified",
 ];
 const COMPANY_REQUIRED: [&str; 3] = ["company_id", "created", "updated"];
 const COMPANY_OPTIONAL: [&str; 1] = ["company_name"];
@@ -59,6 +62,10 @@ pub struct PbUser {
     pub company_id: String,
     pub created: String,
     pub updated: String,
+    pub email: String,
+    /// PocketBase's bool fields as SQLite stores them, as text: `1` is true.
+    pub email_visibility: String,
+    pub verified: String,
     pub extra: String,
 }
 
@@ -114,7 +121,10 @@ async fn read_all(conn: &mut SqliteConnection) -> Result<PbSource, SourceError> 
         PB_USERS,
         &user_columns,
         &user_extra,
-        &[("tokenKey", "token_key")],
+        &[
+            ("tokenKey", "token_key"),
+            ("emailVisibility", "email_visibility"),
+        ],
     );
     let users = sqlx::query_as(sqlx::AssertSqlSafe(users_sql))
         .fetch_all(&mut *conn)

@@ -18,6 +18,10 @@ pub struct UserRecord {
     pub token_key: String,
     pub created: String,
     pub updated: String,
+    /// PocketBase's auth fields: set only by an import (WeChat users have no email).
+    pub email: String,
+    pub email_visibility: bool,
+    pub verified: bool,
 }
 
 /// A row of `tbl_company`.
@@ -53,7 +57,7 @@ pub struct ProfileUpdate<'a> {
 /// The columns of `UserRecord`, in one place for every query that returns a user.
 macro_rules! user_columns {
     () => {
-        "id, users_id, openid, users_type, users_name, users_phone, users_picture, company_id, token_key, created, updated"
+        "id, users_id, openid, users_type, users_name, users_phone, users_picture, company_id, token_key, created, updated, email, email_visibility, verified"
     };
 }
 

@@ -40,6 +40,10 @@ pub struct User {
     pub token_key: String,
     pub created: String,
     pub updated: String,
+    /// PocketBase's auth fields: set only by an import (WeChat users have no email).
+    pub email: String,
+    pub email_visibility: bool,
+    pub verified: bool,
 }
 
 impl User {
@@ -66,6 +70,9 @@ impl From<UserRecord> for User {
             token_key: r.token_key,
             created: r.created,
             updated: r.updated,
+            email: r.email,
+            email_visibility: r.email_visibility,
+            verified: r.verified,
         }
     }
 }
