@@ -27,30 +27,8 @@ BIN=${TARGET_DIR:-$ROOT/target}/release/bai-service
 TMP=$(mktemp -d -t bai-bench-import.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-generate() { # N DIR: a PocketBase data dir with N users
-    mkdir -p "$2"
-    { cat tests/fixtures/pocketbase-0.40.6.sql
-      cat <<SQL
-PRAGMA journal_mode = WAL;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
-INSERT INTO tbl_company (id, company_id, company_name, created, updated)
-SELECT printf('c%014d', i), printf('C%05d', i), '公司 ' || i, '2025-01-01 08:00:00.000Z', '2025-01-01 08:00:00.000Z' FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-INSERT INTO tbl_auth_users (id, tokenKey, email, emailVisibility, verified, password, openid, users_id,
-    users_type, users_name, users_phone, users_picture, company_id, created, updated)
-SELECT printf('%015d', i), printf('k%049d', i),
-    CASE WHEN i % 10 = 0 THEN 'u' || i || '@example.com' ELSE '' END, i % 10 = 0, i % 20 = 0,
-    '\$2a\$10\$abcdefghijklmnopqrstuuv0123456789abcdefghijklmnopqrstu',
-    printf('o%027d', i), printf('U%08d', i),
-    CASE WHEN i % 2 = 0 THEN '注册用户' ELSE '游客' END,
-    CASE WHEN i % 2 = 0 THEN '用户' || i ELSE '' END,
-    CASE WHEN i % 2 = 0 THEN printf('138%08d', i) ELSE '' END,
-    CASE WHEN i % 2 = 0 THEN 'https://img.example/' || i || '.png' ELSE '' END,
-    CASE WHEN i % 3 = 0 THEN printf('C%05d', 1 + i % 1000) ELSE '' END,
-    '2025-01-02 08:00:00.000Z', '2025-01-03 08:00:00.000Z' FROM n;
-SQL
-    } | sqlite3 "$2/data.db" >/dev/null
-}
+# shellcheck source=scripts/lib/pocketbase-gen.sh
+source scripts/lib/pocketbase-gen.sh
 
 load() { cut -d' ' -f1 /proc/loadavg; }
 
@@ -65,7 +43,7 @@ echo "|---:|---|---:|---:|---:|"
 for n in $SIZES; do
     log "generating a PocketBase database with $n users"
     rm -rf "$TMP"/pb-* "$TMP"/target-*
-    generate "$n" "$TMP/pb-$n"
+    generate_pocketbase "$n" "$TMP/pb-$n"
     url="sqlite://$TMP/target-$n/bai.db"
     before=$(load)
     first=$(BAI_DATABASE_URL=$url seconds "$BIN" import pocketbase "$TMP/pb-$n")
