@@ -37,6 +37,10 @@ bench:
 bench-flood:
     bash scripts/bench-flood.sh
 
+# Refresh, returning-user login and profile with 1k / 100k / 1M imported users in the tables (BENCH_POSTGRES=1 adds PostgreSQL).
+bench-growth:
+    bash scripts/bench-growth.sh
+
 # Check compose.yaml (compose-spec schema) and lint the Dockerfiles (hadolint); tools go in .venv.
 compose-check:
     bash scripts/validate-compose.sh
