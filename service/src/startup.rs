@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use crate::idle::ConnLimits;
 use crate::meters::{self, RequestMeters};
 use crate::state::AppState;
 use crate::store::{Db, DbOptions};
+use crate::users::{NewIds, RandomIds};
 use crate::wechat::{WechatClient, WechatCredentials};
 
 /// How often the per-client rate limiter forgets clients whose allowance is full again.
@@ -49,6 +51,11 @@ impl Application {
     /// Connects and migrates the database, resolves WeChat (starting the in-process simulator
     /// when no credentials are configured), and binds the listener (`:0` picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_ids(settings, Arc::new(RandomIds)).await
+    }
+
+    /// `build` with the source of new users' record ids given (tests force an id clash).
+    pub async fn build_with_ids(settings: Settings, ids: Arc<dyn NewIds>) -> anyhow::Result<Self> {
         settings.validate()?;
         dev_sim::check_available(&settings)?;
         let cors = CorsOrigins::parse(&settings.cors_origins).map_err(anyhow::Error::msg)?;
@@ -95,6 +102,7 @@ impl Application {
             wechat,
             Duration::from_secs(settings.guard_ttl_secs),
             client_limit,
+            ids,
         );
 
         let acceptor = TcpListener::bind(settings.addr.as_str())

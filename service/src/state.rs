@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::api::rate_limit::ClientLimit;
 use crate::auth::Tokens;
 use crate::store::Db;
+use crate::users::{NewIds, RandomIds};
 use crate::wechat::WechatClient;
 
 #[derive(Clone, Debug)]
@@ -21,13 +22,22 @@ pub struct Inner {
     pub guard_ttl: Duration,
     /// The per-client rate limit of login and profile (applied in `api/`).
     pub client_limit: ClientLimit,
+    /// Where new users' record ids come from (random, except in the tests of an id clash).
+    pub ids: Arc<dyn NewIds>,
     /// Set when a graceful shutdown begins: `/readyz` answers 503 from then on.
     pub draining: AtomicBool,
 }
 
 impl AppState {
     pub fn new(db: Db, tokens: Tokens, wechat: WechatClient, guard_ttl: Duration) -> Self {
-        Self::with_client_limit(db, tokens, wechat, guard_ttl, ClientLimit::unlimited())
+        Self::with_client_limit(
+            db,
+            tokens,
+            wechat,
+            guard_ttl,
+            ClientLimit::unlimited(),
+            Arc::new(RandomIds),
+        )
     }
 
     pub fn with_client_limit(
@@ -36,6 +46,7 @@ impl AppState {
         wechat: WechatClient,
         guard_ttl: Duration,
         client_limit: ClientLimit,
+        ids: Arc<dyn NewIds>,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -43,6 +54,7 @@ impl AppState {
             wechat,
             guard_ttl,
             client_limit,
+            ids,
             draining: AtomicBool::new(false),
         }))
     }

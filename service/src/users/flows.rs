@@ -74,7 +74,7 @@ pub async fn login(state: &AppState, users_wx_code: &str) -> Result<AuthOutcome,
         }
     };
 
-    let (record, status) = find_or_create(&state.db, &session.openid).await?;
+    let (record, status) = find_or_create(state, &session.openid).await?;
     let token = state.tokens.issue(&record.id, &record.token_key);
     let user = with_company(&state.db, record).await?;
     Ok(AuthOutcome {
@@ -221,13 +221,17 @@ fn guard_key(kind: &str, code: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn find_or_create(db: &Db, openid: &str) -> Result<(UserRecord, LoginStatus), UserError> {
+async fn find_or_create(
+    state: &AppState,
+    openid: &str,
+) -> Result<(UserRecord, LoginStatus), UserError> {
+    let db = &state.db;
     if let Some(existing) = db.find_user_by_openid(openid).await? {
         return Ok((existing, LoginStatus::LoggedIn));
     }
     for _ in 0..ID_ATTEMPTS {
         let (id, users_id, token_key, now) = (
-            ids::new_record_id(),
+            state.ids.record_id(),
             ids::new_users_id(),
             ids::new_token_key(),
             pocketbase_now(),

@@ -11,7 +11,7 @@ pub use flows::{
     AuthOutcome, Authenticated, LoginStatus, ProfileInput, authenticate, delete_user, login,
     refresh, rotate_token_key, update_profile,
 };
-pub use ids::{new_record_id, new_token_key, new_users_id};
+pub use ids::{NewIds, RandomIds, new_record_id, new_token_key, new_users_id};
 pub use model::{
     USERS_TYPE_GUEST, USERS_TYPE_REGISTERED, User, is_info_complete, mask_phone, pocketbase_now,
 };
