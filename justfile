@@ -69,7 +69,7 @@ docs-check:
 migrate-check:
     bash scripts/migrate-check.sh
 
-# Mutation testing of the critical code (docs/testing.md); hours on 2 cores. Extra arguments go to cargo-mutants.
+# Mutation testing of the critical code (docs/testing.md): `just mutants auth users`, `just mutants --in-diff HEAD~1` (CI); all areas take hours on 2 cores.
 mutants *args:
     bash scripts/mutants.sh {{args}}
 

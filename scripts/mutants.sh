@@ -3,39 +3,171 @@
 # time in the files below and runs the tests that could notice; a mutant the tests do not catch is
 # a behaviour nothing checks.
 #
-#   scripts/mutants.sh                 every critical file (hours on 2 cores)
-#   scripts/mutants.sh --in-diff FILE  only the mutants a diff touches (CI: the diff since the base)
-#   scripts/mutants.sh -f service/src/auth/token.rs   any other cargo-mutants arguments
+#   scripts/mutants.sh                  every area, most critical first (hours on 2 cores)
+#   scripts/mutants.sh auth users       some areas (auth users api guards wechat sim store)
+#   scripts/mutants.sh --in-diff [BASE] CI: only the mutants of critical code changed since BASE
+#                                       (default HEAD~1, the previous commit of main)
+#   scripts/mutants.sh auth -- --shard 1/4   anything after -- goes to cargo-mutants
 #
-# The service's mutants are tested with the service's own tests and the e2e suite on SQLite
-# (`BAI_TEST_POSTGRES_URL` unset: the PostgreSQL variants report ignored, which halves the time);
-# the simulator's with its own suite. Results land in mutants.out/ (outcomes.json, missed.txt).
+# The service's mutants are tested with its unit tests, its property tests and the e2e suite on
+# SQLite (`BAI_TEST_POSTGRES_URL` unset: the PostgreSQL variants report ignored, which halves the
+# time); the simulator's with its own suite. The other service test binaries (crash safety, the
+# import CLI, start-up errors, log secrecy) are not built per mutant: they test the binary's
+# edges rather than this code, and each would be relinked for every mutant.
+# Results: target/mutants/<area>/mutants.out/ (outcomes.json, caught.txt, missed.txt, ...).
+#
+# MUTANTS_MAX (default 6) caps --in-diff: a diff with more mutants than that is skipped with a
+# message (at about 2 minutes a mutant, 6 keep .ci/run under 45 minutes); run the areas by hand then.
+# MUTANTS_TOOLS is where cargo-mutants is installed (default target/tools; CI keeps it outside its
+# fresh clone so that it is built once per machine). MUTANTS_IN_PLACE=1 mutates the checkout itself (CI, a fresh clone) so that the build reuses
+# target/ instead of copying the tree and building it from nothing. MUTANTS_BASELINE=skip skips
+# the unmutated run (when the same tree just passed it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+declare -A files=(
+    [auth]='service/src/auth/**'
+    [users]='service/src/users/**'
+    [api]='service/src/api/errors.rs service/src/api/edge.rs'
+    [guards]='service/src/store/guards.rs'
+    [wechat]='service/src/wechat/**'
+    [sim]='wechat-sim/src/state/**'
+    [store]='service/src/store/**'
+)
+order=(auth users api guards wechat sim store)
+# `--workspace` lets e2e (not a default member) be named. `-C` goes to the build as well as to
+# the test run, so the service's other test binaries are neither linked nor run; `api` is e2e's
+# and only the run may name it.
+service_tests=(
+    --workspace --test-package bai-service --test-package e2e
+    -C --lib -C --test=properties --cargo-test-arg=--test=api
+)
+sim_tests=(--package wechat-sim --test-package wechat-sim)
+
+file_args() {
+    local globs
+    read -ra globs <<<"${files[$1]}"
+    for glob in "${globs[@]}"; do
+        printf '%s\n' --file "$glob"
+    done
+}
+
+areas=()
+extra=()
+in_diff=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --in-diff)
+            in_diff="${2:-HEAD~1}"
+            [[ $# -ge 2 ]] && shift
+            ;;
+        --) shift; extra=("$@"); break ;;
+        *)
+            [[ -n "${files[$1]:-}" ]] || { echo "unknown area $1 (${order[*]})" >&2; exit 64; }
+            areas+=("$1")
+            ;;
+    esac
+    shift
+done
+
+critical_paths=(service/src/auth service/src/users service/src/store service/src/api/errors.rs
+    service/src/api/edge.rs service/src/wechat wechat-sim/src/state)
+if [[ -n "$in_diff" ]]; then
+    # Before anything is installed or built: a commit that changes no critical code costs nothing.
+    if ! git rev-parse --verify --quiet "$in_diff^{commit}" >/dev/null; then
+        echo "mutants: no commit $in_diff to diff against (shallow clone?): skipped"
+        exit 0
+    fi
+    if git diff --quiet "$in_diff" -- "${critical_paths[@]}"; then
+        echo "mutants: no critical file changed since $in_diff: nothing to mutate"
+        exit 0
+    fi
+fi
+
 version=27.1.0
-tools="$PWD/target/tools"
-if ! "$tools/bin/cargo-mutants" --version 2>/dev/null | grep -q "$version"; then
+tools="${MUTANTS_TOOLS:-$PWD/target/tools}"
+if ! "$tools/bin/cargo-mutants" mutants --version 2>/dev/null | grep -q "$version"; then
     cargo install --quiet --locked cargo-mutants --version "$version" --root "$tools"
 fi
 export PATH="$tools/bin:$PATH"
 unset BAI_TEST_POSTGRES_URL
+# The crates rebuilt for every mutant are built without debuginfo (dependencies keep theirs, so
+# a warm target/ stays warm).
+no_debuginfo=(--config=profile.dev.package.bai-service.debug=0
+    --config=profile.dev.package.e2e.debug=0 --config=profile.dev.package.wechat-sim.debug=0)
+# cargo-mutants' own baseline tests only the mutated package, where `--test=api` does not exist:
+# the script runs the same tests once itself instead (CI's --in-diff skips it: the suite just
+# passed). A red baseline would make every mutant look caught.
+common=(--no-shuffle --baseline skip --timeout 300 --build-timeout 1800)
+for flag in "${no_debuginfo[@]}"; do
+    common+=(-C "$flag")
+done
+[[ "${MUTANTS_IN_PLACE:-0}" == 1 ]] && common+=(--in-place)
 
-critical_service=(
-    'service/src/auth/**'
-    'service/src/users/**'
-    'service/src/store/**'
-    'service/src/api/errors.rs'
-    'service/src/api/edge.rs'
-    'service/src/wechat/**'
-)
-args=()
-if [[ $# -eq 0 || "$1" == --in-diff ]]; then
-    for file in "${critical_service[@]}" 'wechat-sim/src/state/**'; do
-        args+=(--file "$file")
+baseline() {
+    echo "== mutants: baseline (the tests each mutant runs, unmutated)"
+    if [[ "$1" == sim ]]; then
+        cargo test "${no_debuginfo[@]}" -p wechat-sim
+    else
+        cargo test "${no_debuginfo[@]}" -p bai-service -p e2e --lib --test properties --test api
+    fi
+}
+
+# Runs one area's mutants (those in $diff only, when given) with the tests that can see them.
+run_area() {
+    local area="$1" diff="${2:-}"
+    local tests=("${service_tests[@]}")
+    [[ "$area" == sim ]] && tests=("${sim_tests[@]}")
+    local args=()
+    mapfile -t args < <(file_args "$area")
+    [[ -n "$diff" ]] && args+=(--in-diff "$diff")
+    # `store` covers guards.rs, which has its own area ahead of it.
+    [[ "$area" == store ]] && args+=(--exclude service/src/store/guards.rs)
+    mkdir -p "target/mutants/$area"
+    echo "== mutants: $area"
+    cargo mutants "${common[@]}" "${tests[@]}" "${args[@]}" -o "target/mutants/$area" "${extra[@]}"
+}
+
+if [[ -z "$in_diff" ]]; then
+    [[ ${#areas[@]} -gt 0 ]] || areas=("${order[@]}")
+    status=0
+    if [[ "${MUTANTS_BASELINE:-run}" != skip ]]; then
+        baseline service
+        [[ " ${areas[*]} " == *" sim "* ]] && baseline sim
+    fi
+    for area in "${areas[@]}"; do
+        run_area "$area" || status=$?
     done
+    exit "$status"
 fi
 
-cargo mutants --no-shuffle --timeout-multiplier 3 \
-    --test-package bai-service --test-package e2e --test-package wechat-sim \
-    "${args[@]}" "$@"
+mkdir -p target/mutants
+diff_file="$PWD/target/mutants/changes.diff"
+git diff "$in_diff" -- "${critical_paths[@]}" >"$diff_file"
+declare -A counts=()
+total=0
+for area in auth users api guards wechat sim store; do
+    list_args=()
+    mapfile -t list_args < <(file_args "$area")
+    [[ "$area" == store ]] && list_args+=(--exclude service/src/store/guards.rs)
+    [[ "$area" == sim ]] && list_args+=(--package wechat-sim)
+    n=$(cargo mutants --list "${list_args[@]}" --in-diff "$diff_file" | wc -l)
+    counts[$area]=$n
+    total=$((total + n))
+done
+max="${MUTANTS_MAX:-6}"
+echo "mutants: $total in the critical code changed since $in_diff (cap $max)"
+if [[ "$total" -eq 0 ]]; then
+    exit 0
+fi
+if [[ "$total" -gt "$max" ]]; then
+    echo "mutants: SKIPPED, $total mutants exceed MUTANTS_MAX=$max (about 2 minutes each);" \
+        "run \`just mutants\` on the areas changed before merging"
+    exit 0
+fi
+status=0
+for area in "${!counts[@]}"; do
+    [[ "${counts[$area]}" -gt 0 ]] || continue
+    run_area "$area" "$diff_file" || status=$?
+done
+exit "$status"

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -24,7 +25,7 @@ use crate::connections::{
 use crate::dev_sim::{self, DevSimulator};
 use crate::meters::{self, RequestMeters};
 use crate::store::{Db, DbOptions};
-use crate::users::Users;
+use crate::users::{NewIds, RandomIds, Users};
 use crate::wechat::{WechatClient, WechatCredentials};
 
 /// How often the per-client rate limiter forgets clients whose allowance is full again.
@@ -52,6 +53,11 @@ impl Application {
     /// Connects and migrates the database, resolves WeChat (starting the in-process simulator
     /// when no credentials are configured), and binds the listener (`:0` picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_ids(settings, Arc::new(RandomIds)).await
+    }
+
+    /// `build` with the source of new users' record ids given (tests force an id clash).
+    pub async fn build_with_ids(settings: Settings, ids: Arc<dyn NewIds>) -> anyhow::Result<Self> {
         settings.validate()?;
         dev_sim::check_available(&settings)?;
         let cors = CorsOrigins::parse(&settings.cors_origins).map_err(anyhow::Error::msg)?;
@@ -70,7 +76,9 @@ impl Application {
         })?;
 
         let (credentials, simulator) = resolve_wechat(&settings).await?;
-        let users = users_domain(&settings, db, credentials).await?;
+        let users = users_domain(&settings, db, credentials)
+            .await?
+            .with_ids(ids);
         let client_limit = ClientLimit::new(
             settings.rate_limit_per_min,
             settings.rate_limit_burst,

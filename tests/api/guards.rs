@@ -2,8 +2,9 @@
 //! the table (which holds code hashes) stays bounded.
 
 use bai_service::store::GuardClaim;
+use serde_json::Value;
 
-use crate::helpers::{e2e_test, spawn_app};
+use crate::helpers::{Backend, TestApp, e2e_test, spawn_app};
 
 /// An hour from now: the app's own background purge (which reads the real clock) must not
 /// touch the claims these tests place on their own time line.
@@ -50,5 +51,50 @@ e2e_test! {
             "a live claim survives the purge"
         );
         assert_eq!(db.purge_expired_guards(t + 1_000).await.unwrap(), 0);
+    }
+}
+
+/// Makes every claim's insert a silent no-op, as if the holder released its claim between the
+/// claim's two statements: the claim takes no row, and the holder's row is not there either.
+async fn claims_vanish(app: &TestApp) {
+    match app.backend {
+        Backend::Sqlite => {
+            app.execute_sql(
+                "CREATE TRIGGER vanish BEFORE INSERT ON request_guards \
+                 BEGIN SELECT RAISE(IGNORE); END",
+            )
+            .await;
+        }
+        Backend::Postgres => {
+            app.execute_sql(
+                "CREATE FUNCTION vanish() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN RETURN NULL; END $$",
+            )
+            .await;
+            app.execute_sql(
+                "CREATE TRIGGER vanish BEFORE INSERT ON request_guards \
+                 FOR EACH ROW EXECUTE FUNCTION vanish()",
+            )
+            .await;
+        }
+    }
+}
+
+e2e_test! {
+    async fn a_claim_released_mid_race_is_reported_held_for_one_second() {
+        let app = spawn_app().await;
+        claims_vanish(&app).await;
+        let t = t0();
+        assert_eq!(
+            app.db().claim_guard("k", t, 10_000).await.unwrap(),
+            GuardClaim::Held { expires_at_ms: t + 1_000 }
+        );
+
+        let code = app.sim.login_code("alice").await.code;
+        let response = app.login(&code).await;
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "1", "not the guard's whole TTL");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], 429);
     }
 }

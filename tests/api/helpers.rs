@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock};
 use bai_service::api::AppState;
 use bai_service::config::{Secret, Settings};
 use bai_service::store::Db;
+use bai_service::users::{NewIds, RandomIds};
 use bai_service::{Application, telemetry};
 use serde_json::{Value, json};
 use wechat_sim::Simulator;
@@ -94,6 +95,14 @@ pub async fn spawn_app() -> TestApp {
 /// A running app on the current backend with a fresh database and its own simulator;
 /// `customize` may change any setting (the WeChat ones point at the simulator).
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_ids(customize, Arc::new(RandomIds)).await
+}
+
+/// `spawn_app_with`, new users' record ids drawn from `ids` (to force an id clash).
+pub async fn spawn_app_with_ids(
+    customize: impl FnOnce(&mut Settings),
+    ids: Arc<dyn NewIds>,
+) -> TestApp {
     LazyLock::force(&TRACING);
     let backend = current_backend();
     let sim = Arc::new(Simulator::start().await);
@@ -109,7 +118,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     settings.wechat_secret = Some(Secret::from(sim.secret()));
     settings.wechat_timeout_ms = 2_000;
     customize(&mut settings);
-    start(settings, sim, data_dir, backend).await
+    start(settings, sim, data_dir, backend, ids).await
 }
 
 async fn start(
@@ -117,8 +126,9 @@ async fn start(
     sim: Arc<Simulator>,
     data_dir: Arc<tempfile::TempDir>,
     backend: Backend,
+    ids: Arc<dyn NewIds>,
 ) -> TestApp {
-    let app = Application::build(settings.clone())
+    let app = Application::build_with_ids(settings.clone(), ids)
         .await
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -148,6 +158,7 @@ impl TestApp {
             self.sim.clone(),
             self._data_dir.clone(),
             self.backend,
+            Arc::new(RandomIds),
         )
         .await
     }

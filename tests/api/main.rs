@@ -9,6 +9,7 @@ mod faults;
 mod forge;
 mod guards;
 mod helpers;
+mod id_clash;
 mod login;
 mod metrics;
 mod openid;

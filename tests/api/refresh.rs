@@ -214,3 +214,29 @@ e2e_test! {
         );
     }
 }
+
+e2e_test! {
+    async fn a_record_missing_any_of_name_phone_picture_is_not_complete() {
+        // The API only ever saves all three, but an imported PocketBase record can hold some.
+        let app = crate::helpers::spawn_app().await;
+        let login = app.login_as("alice").await;
+        let (id, token) = (login["record"]["id"].as_str().unwrap(), login["token"].as_str().unwrap());
+        for (name, phone, picture) in [
+            ("Ann", "", ""),
+            ("Ann", "13800138000", ""),
+            ("Ann", "", "https://e.com/a.png"),
+            ("", "13800138000", "https://e.com/a.png"),
+        ] {
+            app.execute_sql(&format!(
+                "UPDATE tbl_auth_users SET users_name = '{name}', users_phone = '{phone}', \
+                 users_picture = '{picture}' WHERE id = '{id}'"
+            ))
+            .await;
+            let body: Value = app.refresh(Some(token)).await.json().await.unwrap();
+            assert_eq!(
+                body["meta"]["data"]["is_info_complete"], false,
+                "name {name:?}, phone {phone:?}, picture {picture:?}"
+            );
+        }
+    }
+}

@@ -84,3 +84,55 @@ e2e_test! {
         assert_eq!(profile["data"]["user"]["users_phone_masked"], "138****8000");
     }
 }
+
+/// A WeChat whose code2session and token calls succeed, and whose phone answer is `phone_info`.
+async fn wechat_answering_phone_info(phone_info: Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/sns/jscode2session"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA","session_key":"abc=="}"#,
+            "text/plain",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "75_abc", "expires_in": 7200})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/wxa/business/getuserphonenumber"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "errcode": 0, "errmsg": "ok", "phone_info": phone_info })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+e2e_test! {
+    async fn an_empty_phone_number_beside_a_pure_one_keeps_the_number_and_registers() {
+        for (country, pure, stored) in [("86", "13800138000", "13800138000"), ("1", "4155552671", "+14155552671")] {
+            let server = wechat_answering_phone_info(json!({
+                "phoneNumber": "", "purePhoneNumber": pure, "countryCode": country
+            }))
+            .await;
+            let app = app_against(&server).await;
+            let login: Value = app.login("abc").await.json().await.unwrap();
+            let token = login["token"].as_str().unwrap();
+            let body = json!({ "users_name": "张三", "users_phone_code": "p", "users_picture": "https://e.com/a.png" });
+            let response = app.profile(token, &body).await;
+            assert_eq!(response.status(), 200);
+            let profile: Value = response.json().await.unwrap();
+            let user = &profile["data"]["user"];
+            assert_eq!(user["users_phone"], stored, "{profile}");
+            assert_eq!(user["users_type"], "注册用户", "a complete profile, phone included");
+        }
+    }
+}

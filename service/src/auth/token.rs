@@ -120,6 +120,21 @@ mod tests {
         AuthTokens::new("s".repeat(40), Duration::from_secs(60))
     }
 
+    /// `AuthTokens` is inside `AppState`, which derives `Debug`: whatever prints it must not print
+    /// the secret.
+    #[test]
+    fn debug_output_names_the_ttl_and_never_the_secret() {
+        let shown = format!(
+            "{:?}",
+            AuthTokens::new("s3cr3t-value", Duration::from_secs(60))
+        );
+        assert!(
+            shown.starts_with("AuthTokens {") && shown.contains("ttl: 60s"),
+            "{shown}"
+        );
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+
     #[test]
     fn a_token_verifies_with_its_users_key_only() {
         let token = tokens().issue("abc123def456ghi", "key-one");

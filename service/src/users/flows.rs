@@ -1,15 +1,17 @@
 //! The three contract flows (login, profile, refresh) plus the admin actions that make
 //! "user gone" and "token revoked" reachable, on the [`Users`] value every caller holds.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::UserError;
 use super::error::WechatStep;
 use super::fields::{USERS_PHONE_CODE, USERS_WX_CODE};
+use super::ids::{self, NewIds, RandomIds};
 use super::model::{Account, User, UsersType, pocketbase_now};
 use super::sanitize::{sanitize_code, sanitize_name, sanitize_picture_url};
-use super::{UserError, ids};
 use crate::auth::{AuthClaims, AuthTokens, TokenError};
 use crate::meters;
 use crate::store::{Db, GuardClaim, NewUser, ProfileUpdate, StoreError};
@@ -56,6 +58,8 @@ pub struct Users {
     tokens: AuthTokens,
     /// How long a `users_wx_code` stays claimed by its first request.
     guard_ttl: Duration,
+    /// Where new users' record ids come from (random, except in the tests of an id clash).
+    ids: Arc<dyn NewIds>,
 }
 
 impl Users {
@@ -65,7 +69,13 @@ impl Users {
             wechat,
             tokens,
             guard_ttl,
+            ids: Arc::new(RandomIds),
         }
+    }
+
+    /// The same domain drawing new users' record ids from `ids` (tests force an id clash).
+    pub fn with_ids(self, ids: Arc<dyn NewIds>) -> Self {
+        Self { ids, ..self }
     }
 
     pub fn store(&self) -> &Db {
@@ -248,7 +258,7 @@ impl Users {
         }
         for _ in 0..ID_ATTEMPTS {
             let (id, users_id, token_key, now) = (
-                ids::new_record_id(),
+                self.ids.record_id(),
                 ids::new_users_id(),
                 ids::new_token_key(),
                 pocketbase_now(),

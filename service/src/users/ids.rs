@@ -27,6 +27,22 @@ pub fn new_users_id() -> String {
     )
 }
 
+/// Where a new user's record id comes from. Production draws random ids ([`RandomIds`]); tests
+/// pass their own source to `Application::build_with_ids` to force the clash that an insert
+/// must survive by drawing again, which random ids make too rare to reach otherwise.
+pub trait NewIds: Send + Sync + std::fmt::Debug {
+    fn record_id(&self) -> String;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomIds;
+
+impl NewIds for RandomIds {
+    fn record_id(&self) -> String {
+        new_record_id()
+    }
+}
+
 fn random_from(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)

@@ -9,6 +9,6 @@ mod sanitize;
 
 pub use error::{StorageFault, UserError, WechatStep};
 pub use flows::{AuthOutcome, Authenticated, LoginStatus, ProfileInput, Users};
-pub use ids::{new_record_id, new_token_key, new_users_id};
+pub use ids::{NewIds, RandomIds, new_record_id, new_token_key, new_users_id};
 pub use model::{Account, Company, User, UsersType, mask_phone, pocketbase_now};
 pub use sanitize::{FieldError, STRIPPED, sanitize_code, sanitize_name, sanitize_picture_url};

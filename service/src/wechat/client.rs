@@ -154,7 +154,17 @@ impl WechatClient {
             .phone_info
             .ok_or_else(|| WechatError::Malformed("phone answer has no phone_info".into()))?;
         match (info.phone_number, info.pure_phone_number) {
-            (Some(phone_number), Some(pure)) if !pure.is_empty() => Ok(PhoneInfo { phone_number }),
+            (Some(phone_number), Some(pure)) if !pure.is_empty() => {
+                // An empty `phoneNumber` beside the pure one would store no phone and leave a
+                // complete profile a guest: rebuild it the way WeChat writes it.
+                let country_code = info.country_code.unwrap_or_else(|| "86".into());
+                let phone_number = match phone_number.is_empty() {
+                    false => phone_number,
+                    true if country_code == "86" => pure,
+                    true => format!("+{country_code}{pure}"),
+                };
+                Ok(PhoneInfo { phone_number })
+            }
             _ => Err(WechatError::Malformed("phone_info lacks the number".into())),
         }
     }

@@ -55,6 +55,9 @@ pub(crate) struct PhoneNumberBody {
 pub(crate) struct PhoneInfoWire {
     pub phone_number: Option<String>,
     pub pure_phone_number: Option<String>,
+    /// Read only to rebuild an empty `phoneNumber` (outside 86 it carries `+<countryCode>`).
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub country_code: Option<String>,
 }
 
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WechatError> {
@@ -73,6 +76,19 @@ fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::E
         Some(Raw::Number(n)) => Ok(Some(n)),
         Some(Raw::Text(s)) => s.trim().parse().map(Some).map_err(serde::de::Error::custom),
     }
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(i64),
+        Text(String),
+    }
+    Ok(Option::<Raw>::deserialize(d)?.map(|raw| match raw {
+        Raw::Number(n) => n.to_string(),
+        Raw::Text(s) => s,
+    }))
 }
 
 #[cfg(test)]
