@@ -64,6 +64,9 @@ impl Progress for TerminalProgress {
         self.bar.set_position(0);
         self.bar.set_message("");
         self.bar.set_style(style);
+        // Drawn now, not at the next tick of the rate limiter: a write faster than one draw
+        // interval would otherwise never show its bar.
+        self.bar.force_draw();
     }
 
     fn written(&self, rows: u64) {
