@@ -119,19 +119,31 @@ async fn sweep_stale_schemas() {
     let Ok(mut conn) = sqlx::PgConnection::connect(&url_of(TEST_DATABASE)).await else {
         return;
     };
-    let mine = format!("bai_schema_{}_%", std::process::id());
-    let stale: Vec<(String,)> = sqlx::query_as(
-        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bai\\_schema\\_%' AND nspname NOT LIKE $1",
-    )
-    .bind(mine)
-    .fetch_all(&mut conn)
-    .await
-    .unwrap_or_default();
-    for (name,) in stale {
+    let schemas: Vec<(String,)> =
+        sqlx::query_as("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bai\\_schema\\_%'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_default();
+    // Another test process on this machine may be running right now (two worktrees, or a
+    // mutation run beside a test run): its schemas are in use, and dropping them fails its tests
+    // with "relation _sqlx_migrations does not exist". Only a dead process's schemas are stale.
+    for (name,) in schemas
+        .into_iter()
+        .filter(|(name,)| !owner_is_running(name))
+    {
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP SCHEMA IF EXISTS {name} CASCADE"
         )))
         .execute(&mut conn)
         .await;
     }
+}
+
+/// Whether the process whose id is in `bai_schema_<pid>_<n>` still runs on this machine.
+fn owner_is_running(schema: &str) -> bool {
+    schema
+        .strip_prefix("bai_schema_")
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
