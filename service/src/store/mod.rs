@@ -109,7 +109,11 @@ impl Db {
             let connect = SqliteConnectOptions::from_str(&options.url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // FULL: a commit returns only once the WAL is on disk, so a 200 survives a power
+                // cut or a kernel crash, as PostgreSQL's default `synchronous_commit = on` does.
+                // NORMAL would survive a crash of this process only (crash_safety.rs), losing the
+                // last commits to an OS crash.
+                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(options.busy_timeout)
                 .foreign_keys(true);
             let in_memory = options.url.contains(":memory:") || options.url.contains("mode=memory");

@@ -56,6 +56,8 @@ pub fn free_port() -> u16 {
 /// A running `bai-service` with its stdout and stderr going to files.
 pub struct Service {
     child: Child,
+    /// Started under a wrapper (strace): signals go to the wrapper's child, the service itself.
+    wrapped: bool,
     pub base_url: String,
     pub stdout: PathBuf,
     pub stderr: PathBuf,
@@ -65,6 +67,17 @@ impl Service {
     /// Starts the binary with exactly `env` (plus `PATH`), nothing inherited, and waits until
     /// it answers its health check. `name` tells the output files of several runs apart.
     pub async fn start(dir: &Path, name: &str, env: &[(&str, String)]) -> Service {
+        Self::start_under(dir, name, env, &[]).await
+    }
+
+    /// The same, run by `wrapper` (a command that runs the program given as its last
+    /// argument, e.g. `strace -f -o trace.txt`).
+    pub async fn start_under(
+        dir: &Path,
+        name: &str,
+        env: &[(&str, String)],
+        wrapper: &[&str],
+    ) -> Service {
         let addr = env
             .iter()
             .find(|(k, _)| *k == "BAI_ADDR")
@@ -72,7 +85,14 @@ impl Service {
             .expect("BAI_ADDR is set");
         let stdout = dir.join(format!("{name}.stdout"));
         let stderr = dir.join(format!("{name}.stderr"));
-        let mut command = Command::new(binary());
+        let mut command = match wrapper {
+            [] => Command::new(binary()),
+            [program, args @ ..] => {
+                let mut command = Command::new(program);
+                command.args(args).arg(binary());
+                command
+            }
+        };
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -85,9 +105,10 @@ impl Service {
         }
         let child = command
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary().display()));
+            .unwrap_or_else(|e| panic!("cannot start {wrapper:?} {}: {e}", binary().display()));
         let mut service = Service {
             child,
+            wrapped: !wrapper.is_empty(),
             base_url: format!("http://{addr}"),
             stdout,
             stderr,
@@ -124,19 +145,45 @@ impl Service {
         format!("{}{path}", self.base_url)
     }
 
-    /// SIGKILL (what `Child::kill` sends on Unix): no shutdown code runs.
+    /// The service's own process: our child, or the wrapper's child (a tracer's tracee
+    /// outlives a killed tracer, so it is signalled directly).
+    fn service_pid(&self) -> Option<libc::pid_t> {
+        let child = self.child.id();
+        if !self.wrapped {
+            return Some(child as libc::pid_t);
+        }
+        std::fs::read_to_string(format!("/proc/{child}/task/{child}/children"))
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
+    fn signal(&mut self, signal: libc::c_int) {
+        // Once our child is reaped its pid may belong to another process.
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
+        if let Some(pid) = self.service_pid() {
+            // SAFETY: kill(2) on our child (or the wrapper's child) while our child has not
+            // been reaped, so the pid is still the one we started.
+            unsafe {
+                libc::kill(pid, signal);
+            }
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
     pub fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
     /// SIGTERM, then waits for the graceful shutdown (SIGKILL after 15 s).
     pub async fn stop(&mut self) {
-        let pid = self.child.id() as libc::pid_t;
-        // SAFETY: kill(2) on our own child's pid; it has not been reaped, so it is still ours.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
+        self.signal(libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(15);
         while self.child.try_wait().unwrap().is_none() {
             if Instant::now() > deadline {
@@ -157,7 +204,6 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         // Never leave a server behind, whatever the test did.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
