@@ -41,6 +41,10 @@ bench-flood:
 bench-growth:
     bash scripts/bench-growth.sh
 
+# Heap allocations per request (valgrind's DHAT) on hello, test-helloworld, health and refresh.
+bench-alloc:
+    bash scripts/bench-alloc.sh
+
 # Check compose.yaml (compose-spec schema) and lint the Dockerfiles (hadolint); tools go in .venv.
 compose-check:
     bash scripts/validate-compose.sh

@@ -20,8 +20,16 @@ async fn main() -> std::io::Result<()> {
     Server::new(TcpListener::bind(addr))
         .run_with_graceful_shutdown(
             app,
+            // SIGTERM too: a script's background job ignores SIGINT, and valgrind's DHAT
+            // (scripts/bench-alloc.sh) writes its counts only on a clean exit.
             async {
-                let _ = tokio::signal::ctrl_c().await;
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("a SIGTERM handler");
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
             },
             None,
         )
