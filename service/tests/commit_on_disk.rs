@@ -30,7 +30,9 @@ fn wal_synced_before_each_answer(trace: &str, port: u16) -> Vec<bool> {
     for line in trace.lines() {
         // `<pid> <syscall>(<fd><path>, …`: a sync's line names the file it syncs (an interrupted
         // one names it in its "unfinished" half, which is printed first).
-        let call = line.split_once(' ').map_or(line, |(_, rest)| rest.trim_start());
+        let call = line
+            .split_once(' ')
+            .map_or(line, |(_, rest)| rest.trim_start());
         if (call.starts_with("fdatasync(") || call.starts_with("fsync("))
             && call.contains("bai.db-wal>")
         {
