@@ -205,22 +205,13 @@ fn a_live_pocketbase_in_wal_mode_keeps_writing_during_the_import() {
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
     let source = pb_dir(root, "pb_data", "PRAGMA journal_mode = WAL;");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = format!("sqlite://{}/data.db", source.display());
-    let mut writer = runtime
-        .block_on(sqlx::SqliteConnection::connect(&url))
-        .unwrap();
     // PocketBase, mid-write: a write transaction holding SQLite's write lock.
-    runtime
-        .block_on(sqlx::raw_sql(
-            "BEGIN IMMEDIATE; INSERT INTO tbl_auth_users (id, tokenKey, openid, users_id, users_type, created, updated) \
-             VALUES ('b1b2c3d4e5f6a7b', 'bobTokenKeybobTokenKeybobTokenKeybobTokenKeybobTok', 'o-bob', 'U2', '游客', \
-             '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z');",
-        ).execute(&mut writer))
-        .unwrap();
+    let (runtime, mut writer) = hold_source(
+        &source,
+        "BEGIN IMMEDIATE; INSERT INTO tbl_auth_users (id, tokenKey, openid, users_id, users_type, created, updated) \
+         VALUES ('b1b2c3d4e5f6a7b', 'bobTokenKeybobTokenKeybobTokenKeybobTokenKeybobTok', 'o-bob', 'U2', '游客', \
+         '2025-01-02 08:00:00.000Z', '2025-01-02 08:00:00.000Z');",
+    );
 
     let (code, stdout, stderr) = import(root, &[], &["pb_data"]);
     assert_eq!(code, 0, "{stderr:?}");
@@ -237,6 +228,26 @@ fn a_live_pocketbase_in_wal_mode_keeps_writing_during_the_import() {
         .block_on(sqlx::query_as("SELECT COUNT(*) FROM tbl_auth_users").fetch_one(&mut writer))
         .unwrap();
     assert_eq!(count, 2);
+}
+
+/// Another process's connection to the source's `data.db`, after it ran `sql` (to take a lock
+/// and keep it), with the runtime that drives it.
+fn hold_source(
+    source: &Path,
+    sql: &'static str,
+) -> (tokio::runtime::Runtime, sqlx::SqliteConnection) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}/data.db", source.display());
+    let mut conn = runtime
+        .block_on(sqlx::SqliteConnection::connect(&url))
+        .unwrap();
+    runtime
+        .block_on(sqlx::raw_sql(sql).execute(&mut conn))
+        .unwrap();
+    (runtime, conn)
 }
 
 /// A zip holding `entries` (name, file to store), as PocketBase's backups are laid out.
@@ -295,17 +306,7 @@ fn a_locked_or_encrypted_file_is_refused_with_one_line_and_nothing_written() {
     // Not PocketBase's WAL mode: a rollback journal, where a writer's exclusive lock shuts out
     // every reader (another tool mid-write, or a copy someone holds open in exclusive mode).
     let source = pb_dir(root, "pb_data", "PRAGMA journal_mode = DELETE;");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = format!("sqlite://{}/data.db", source.display());
-    let mut holder = runtime
-        .block_on(sqlx::SqliteConnection::connect(&url))
-        .unwrap();
-    runtime
-        .block_on(sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut holder))
-        .unwrap();
+    let (runtime, holder) = hold_source(&source, "BEGIN EXCLUSIVE");
     let (code, stdout, stderr) = import(root, &[], &["pb_data"]);
     assert_eq!((code, stdout.as_str()), (2, ""), "{stderr:?}");
     assert_eq!(
