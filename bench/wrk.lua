@@ -22,7 +22,9 @@ local bearer_json = { ["authorization"] = "Bearer " .. token, ["content-type"] =
 
 local next_id = 0
 local thread_count = 0
+local thread_list = {}
 function setup(thread)
+  thread_list[#thread_list + 1] = thread
   thread:set("id", next_id)
   next_id = next_id + 1
   thread_count = next_id
@@ -38,6 +40,7 @@ function init(args)
       if i % threads == id then codes[#codes + 1] = line end
       i = i + 1
     end
+    ncodes = #codes
   end
 end
 
@@ -82,6 +85,13 @@ function request()
 end
 
 function done(summary, latency, requests)
+  for _, t in ipairs(thread_list) do
+    local sent, minted = t:get("n"), t:get("ncodes")
+    if minted and sent > minted then
+      io.stderr:write(string.format("wrk.lua: %d requests but %d minted codes: used codes were sent again\n",
+        sent, minted))
+    end
+  end
   local e = summary.errors
   local errors = e.connect + e.read + e.write + e.status + e.timeout
   io.write(string.format(
