@@ -52,13 +52,24 @@ register_existing_users() { # BASE_URL: their first logins (dev: codes), not mea
     seq 0 $((${BENCH_EXISTING_USERS:-200} - 1)) | xargs -P 4 -I{} curl -s -o /dev/null -X POST \
         "$1/api/wechat/login" -H 'content-type: application/json' -d '{"users_wx_code":"dev:bench-ex-{}"}'
 }
-# mint_login_codes SIM_ADDR DURATION FILE: as many codes as wechat-sim mints in DURATION with the
-# bench's connections. Minting is cheaper than the login that spends a code (which calls the same
-# simulator and then the database), so a run of DURATION does not use them all up.
+# mint_login_codes SIM_ADDR DURATION FILE: as many codes as wechat-sim mints in twice DURATION
+# with the bench's connections. Minting is cheaper than the login that spends a code (which calls
+# the same simulator and then the database), but on a busy machine the two rates came within 1.4×
+# of each other in one second: twice the time keeps a run of DURATION from using them all up.
 mint_login_codes() {
-    BENCH_CODES_OUT=$3 wrk -t1 -c"$CONNS" -d"$2" -s bench/mint.lua "http://$1" >/dev/null
+    local secs
+    secs=$(seconds "$2")
+    BENCH_CODES_OUT=$3 wrk -t1 -c"$CONNS" -d"$((secs * 2))s" -s bench/mint.lua "http://$1" >/dev/null
     [ -s "$3" ] || die "wechat-sim at $1 minted no login codes"
-    log "minted $(wc -l <"$3") single-use login codes in $2"
+    log "minted $(wc -l <"$3") single-use login codes in $((secs * 2)) s (for a ${2} run)"
+}
+seconds() { # a wrk duration (10, 10s, 2m, 1h) in whole seconds
+    case $1 in
+    *s) echo "${1%s}" ;;
+    *m) echo $((${1%m} * 60)) ;;
+    *h) echo $((${1%h} * 3600)) ;;
+    *) echo "$1" ;;
+    esac
 }
 
 runas_pg() { # as the postgres user when run as root (initdb refuses root)
