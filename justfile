@@ -45,6 +45,10 @@ bench-growth:
 bench-alloc:
     bash scripts/bench-alloc.sh
 
+# Rows of the login guard table during and after a 70 s login storm, default TTL and purge (BENCH_POSTGRES=1 adds PostgreSQL).
+bench-guards:
+    bash scripts/bench-guards.sh
+
 # Check compose.yaml (compose-spec schema) and lint the Dockerfiles (hadolint); tools go in .venv.
 compose-check:
     bash scripts/validate-compose.sh

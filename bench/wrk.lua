@@ -1,8 +1,11 @@
 -- wrk script for scripts/bench.sh. One script for every scenario, chosen by environment:
---   BENCH_SCENARIO  hello | helloworld | health | refresh | login-new | login-mix | profile
+--   BENCH_SCENARIO  hello | helloworld | health | refresh | login-new | login-mix | login-existing |
+--                   profile
 --   BENCH_TOKEN     a valid token (refresh, profile)
 --   BENCH_RUN       a run id, so that "new" users are new in every run
 --   BENCH_RETURNING how many returning users login-mix cycles through (default 200)
+--   BENCH_CODES     login-existing: a file of single-use login codes, one a line (bench/mint.lua);
+--                   each thread takes every BENCH_THREADS-th line, each code once
 --   BENCH_WARMUP    "1" during warm-up: login-mix then logs in returning users only, so that
 --                   they all exist before the measured run
 -- At the end it prints one line `BENCH_RESULT {json}`; latencies in microseconds.
@@ -19,7 +22,9 @@ local bearer_json = { ["authorization"] = "Bearer " .. token, ["content-type"] =
 
 local next_id = 0
 local thread_count = 0
+local thread_list = {}
 function setup(thread)
+  thread_list[#thread_list + 1] = thread
   thread:set("id", next_id)
   next_id = next_id + 1
   thread_count = next_id
@@ -28,6 +33,15 @@ end
 function init(args)
   n = 0
   threads = tonumber(os.getenv("BENCH_THREADS") or "1")
+  if scenario == "login-existing" then
+    codes = {}
+    local i = 0
+    for line in io.lines(assert(os.getenv("BENCH_CODES"), "login-existing needs BENCH_CODES")) do
+      if i % threads == id then codes[#codes + 1] = line end
+      i = i + 1
+    end
+    ncodes = #codes
+  end
 end
 
 local function login(code)
@@ -55,6 +69,12 @@ function request()
     end
     k = (k or 0) + 1
     return login("bench-ret-" .. ((id + threads * k) % returning))
+  elseif scenario == "login-existing" then
+    -- A registered user with a fresh single-use code: a code2session round trip, a new guard
+    -- row, a lookup, no insert. Past the last code they come round again, and WeChat (the
+    -- simulator) refuses a used code: 400s in the errors column mean too few were minted.
+    return wrk.format("POST", "/api/wechat/login", json,
+      '{"users_wx_code":"' .. codes[(n - 1) % #codes + 1] .. '"}')
   elseif scenario == "profile" then
     -- dev-phone: codes are reusable at the simulator; each call still asks it for the number.
     return wrk.format("POST", "/api/wechat/profile", bearer_json,
@@ -65,6 +85,13 @@ function request()
 end
 
 function done(summary, latency, requests)
+  for _, t in ipairs(thread_list) do
+    local sent, minted = t:get("n"), t:get("ncodes")
+    if minted and sent > minted then
+      io.stderr:write(string.format("wrk.lua: %d requests but %d minted codes: used codes were sent again\n",
+        sent, minted))
+    end
+  end
   local e = summary.errors
   local errors = e.connect + e.read + e.write + e.status + e.timeout
   io.write(string.format(

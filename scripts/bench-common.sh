@@ -45,3 +45,48 @@ write_sim_seed() {
             "phone_number_per_minute": 1000000000}}
 JSON
 }
+
+# The login-existing scenario: BENCH_EXISTING_USERS users (default 200) registered before the run,
+# then logged in with fresh single-use codes minted at wechat-sim (bench/mint.lua).
+register_existing_users() { # BASE_URL: their first logins (dev: codes), not measured
+    seq 0 $((${BENCH_EXISTING_USERS:-200} - 1)) | xargs -P 4 -I{} curl -s -o /dev/null -X POST \
+        "$1/api/wechat/login" -H 'content-type: application/json' -d '{"users_wx_code":"dev:bench-ex-{}"}'
+}
+# mint_login_codes SIM_ADDR DURATION FILE: as many codes as wechat-sim mints in twice DURATION
+# with the bench's connections. Minting is cheaper than the login that spends a code (which calls
+# the same simulator and then the database), but on a busy machine the two rates came within 1.4×
+# of each other in one second: twice the time keeps a run of DURATION from using them all up.
+mint_login_codes() {
+    local secs
+    secs=$(seconds "$2")
+    BENCH_CODES_OUT=$3 wrk -t1 -c"$CONNS" -d"$((secs * 2))s" -s bench/mint.lua "http://$1" >/dev/null
+    [ -s "$3" ] || die "wechat-sim at $1 minted no login codes"
+    log "minted $(wc -l <"$3") single-use login codes in $((secs * 2)) s (for a ${2} run)"
+}
+seconds() { # a wrk duration (10, 10s, 2m, 1h) in whole seconds
+    case $1 in
+    *s) echo "${1%s}" ;;
+    *m) echo $((${1%m} * 60)) ;;
+    *h) echo $((${1%h} * 3600)) ;;
+    *) echo "$1" ;;
+    esac
+}
+
+runas_pg() { # as the postgres user when run as root (initdb refuses root)
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+# start_throwaway_pg TMP PORT: a PostgreSQL cluster in TMP/pg (BENCH_POSTGRES=1); sets PG_URL and
+# PG_STARTED (the caller's cleanup stops it: runas_pg pg_ctl -D TMP/pg -m immediate stop).
+start_throwaway_pg() {
+    if ! command -v initdb >/dev/null || ! command -v pg_ctl >/dev/null; then
+        die "BENCH_POSTGRES=1 needs initdb and pg_ctl"
+    fi
+    log "postgres: a throwaway cluster on port $2"
+    mkdir -p "$1/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$1/pg" && chmod 755 "$1"
+    runas_pg initdb -D "$1/pg" -U bench -A trust >/dev/null
+    runas_pg pg_ctl -D "$1/pg" -l "$1/pg/log" -w \
+        -o "-p $2 -k $1/pg -c listen_addresses=127.0.0.1" start >/dev/null
+    PG_STARTED=1
+    PG_URL="postgres://bench@127.0.0.1:$2/postgres"
+}

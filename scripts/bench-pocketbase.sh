@@ -12,8 +12,10 @@
 #   BENCH_CONNECTIONS  concurrent connections (default 16)
 #   BENCH_THREADS      wrk threads (default 1)
 #   BENCH_SCENARIOS    space-separated subset of: builtin-health helloworld health refresh login-new
-#                      login-mix login-new-cost4 (default: health refresh login-new login-mix
-#                      login-new-cost4). builtin-health is PocketBase's own GET /api/health (Go, no
+#                      login-mix login-existing profile login-new-cost4 (default: health refresh
+#                      login-new login-mix login-existing profile login-new-cost4). login-existing:
+#                      BENCH_EXISTING_USERS registered users (default 200), each request a fresh
+#                      single-use code minted at wechat-sim (as in scripts/bench.sh). builtin-health is PocketBase's own GET /api/health (Go, no
 #                      JS, no database): the framework's limit, compared with bench.sh's bare poem
 #                      `hello`.
 #                      login-new-cost4 is login-new on a second, fresh PocketBase whose
@@ -34,7 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-SCENARIOS=${BENCH_SCENARIOS:-health refresh login-new login-mix login-new-cost4}
+SCENARIOS=${BENCH_SCENARIOS:-health refresh login-new login-mix login-existing profile login-new-cost4}
 PORT_BASE=${BENCH_PB_PORT_BASE:-18390}
 PB_ADDR=127.0.0.1:$PORT_BASE
 SIM_ADDR=127.0.0.1:$((PORT_BASE + 1))
@@ -68,7 +70,8 @@ fi
 
 # --- the Rust side first, when comparing (it builds its own release binaries) --------------------
 declare -A RUST_SCENARIO=([builtin-health]=hello [helloworld]=helloworld [health]=health [refresh]=refresh
-    [login-new]=login-new [login-mix]=login-mix [login-new-cost4]=login-new)
+    [login-new]=login-new [login-mix]=login-mix [login-existing]=login-existing [profile]=profile
+    [login-new-cost4]=login-new)
 TMP=$(mktemp -d -t bai-bench-pb.XXXXXX)
 PIDS=()
 cleanup() {
@@ -134,14 +137,17 @@ dofile("$ROOT/bench/wrk.lua")
 function request() return wrk.format("GET", "/api/health") end
 EOF
 run_wrk() { # SCENARIO URL TOKEN -> the BENCH_RESULT json
-    local scenario=$1 url=$2 token=${3:-} script=bench/wrk.lua
+    local scenario=$1 url=$2 token=${3:-} script=bench/wrk.lua codes=""
     [ "$scenario" = builtin-health ] && script=$TMP/builtin-health.lua
+    # login-existing spends single-use codes: a fresh batch for the warm-up and for the run.
+    [ "$scenario" = login-existing ] && codes=$TMP/codes && mint_login_codes "$SIM_ADDR" "$WARMUP" "$codes"
     BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_WARMUP=1 \
-        wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$script" "$url" >/dev/null
+        BENCH_CODES=$codes wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$script" "$url" >/dev/null
+    [ -n "$codes" ] && mint_login_codes "$SIM_ADDR" "$DURATION" "$codes"
     # wrk abandons its in-flight requests at the end of the warm-up, but PocketBase still serves
     # them; a new-user login takes ~1 s here, so let them finish before the measured window.
     sleep "${BENCH_PB_DRAIN:-2}"
-    BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS \
+    BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_CODES=$codes \
         wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$script" "$url" |
         sed -n 's/^BENCH_RESULT //p'
 }
@@ -170,8 +176,12 @@ log "pocketbase: idle RSS $(mib "$IDLE_RSS") MiB"
 TOKEN=$(curl -s -X POST "http://$PB_ADDR/api/wechat/login" -H 'content-type: application/json' \
     -d '{"users_wx_code":"dev:bench-token-user"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 [ -n "$TOKEN" ] || die "could not log in to get a token; log: $(tail -5 "$TMP/pb-main.log")"
-for s in builtin-health helloworld health refresh login-new login-mix; do
+for s in builtin-health helloworld health refresh login-new login-mix login-existing profile; do
     wants "$s" || continue
+    if [ "$s" = login-existing ]; then
+        log "pocketbase: registering the ${BENCH_EXISTING_USERS:-200} users of login-existing (not measured)"
+        register_existing_users "http://$PB_ADDR"
+    fi
     if [ "$s" = login-mix ]; then
         # bench.sh's warm-up creates login-mix's 200 returning users; at PocketBase's speed a
         # warm-up creates only a few dozen, so they are created here first (not measured).
@@ -198,11 +208,14 @@ declare -A LABEL=(
     [refresh]='`POST /api/wechat/refresh-token`'
     [login-new]='`POST /api/wechat/login`, new user each time'
     [login-mix]='`POST /api/wechat/login`, 90% returning users'
+    [login-existing]='`POST /api/wechat/login`, registered users, fresh single-use codes'
+    [profile]='`POST /api/wechat/profile`'
     [login-new-cost4]='`POST /api/wechat/login`, new user, bcrypt cost 4 (sensitivity)'
 )
 declare -A RUST_LABEL=(
     [hello]='bare poem' [helloworld]='test-helloworld' [health]='/api/system/health`' [refresh]='refresh-token'
-    [login-new]='new user each time' [login-mix]='90% returning'
+    [login-new]='new user each time' [login-mix]='90% returning' [login-existing]='fresh single-use codes'
+    [profile]='/api/wechat/profile`'
 )
 rust_row() { # RUST_SCENARIO -> "rps|p50|p99|errors|rss" from bench.sh's table
     [ -f "$TMP/rust.md" ] || return 0
@@ -223,7 +236,7 @@ report() {
     echo
     echo "| scenario | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | peak RSS MiB |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for s in builtin-health helloworld health refresh login-new login-mix login-new-cost4; do
+    for s in builtin-health helloworld health refresh login-new login-mix login-existing profile login-new-cost4; do
         [ -n "${RESULT[$s]:-}" ] || continue
         local j=${RESULT[$s]}
         printf '| %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$s]}" "$(jget "$j" rps)" \
@@ -238,7 +251,7 @@ report() {
     echo
     echo "| scenario | PocketBase req/s | bai-service req/s | bai-service / PocketBase | p50 ms PB / bai | p99 ms PB / bai | errors PB / bai | peak RSS MiB PB / bai |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for s in builtin-health helloworld health refresh login-new login-mix login-new-cost4; do
+    for s in builtin-health helloworld health refresh login-new login-mix login-existing profile login-new-cost4; do
         [ -n "${RESULT[$s]:-}" ] || continue
         local j=${RESULT[$s]} row
         row=$(rust_row "${RUST_SCENARIO[$s]}")

@@ -13,8 +13,10 @@
 #   BENCH_POSTGRES_URL run on this PostgreSQL database too (it must be empty or a bai database)
 #   BENCH_OUT          the markdown file to update (default docs/benchmarks.md; "-" = stdout only)
 #   BENCH_SCENARIOS    space-separated subset of: hello helloworld health refresh login-new login-mix
-#                      profile metrics ("metrics": health and refresh with Prometheus metrics off and
-#                      on, two services side by side, runs alternated)
+#                      login-existing profile metrics ("metrics": health and refresh with Prometheus
+#                      metrics off and on, two services side by side, runs alternated;
+#                      "login-existing": BENCH_EXISTING_USERS registered users, default 200, each
+#                      request a fresh single-use code minted at wechat-sim)
 #   BENCH_METRICS_ROUNDS  alternated off/on rounds of the metrics comparison (default 3)
 #   BENCH_RUST_LOG     the service's RUST_LOG (default: its own default, one info line per request)
 #   BENCH_PORT_BASE    ports PORT_BASE..+5 are used (default 18090)
@@ -26,7 +28,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 OUT=${BENCH_OUT:-docs/benchmarks.md}
-SCENARIOS=${BENCH_SCENARIOS:-hello helloworld health refresh login-new login-mix profile metrics}
+SCENARIOS=${BENCH_SCENARIOS:-hello helloworld health refresh login-new login-mix login-existing profile metrics}
 PORT_BASE=${BENCH_PORT_BASE:-18090}
 SVC_ADDR=127.0.0.1:$PORT_BASE
 SIM_ADDR=127.0.0.1:$((PORT_BASE + 1))
@@ -76,10 +78,13 @@ wait_http "http://$SIM_ADDR/__sim/openapi.json"
 # --- wrk ---------------------------------------------------------------------------------------
 # run_wrk SCENARIO URL TOKEN -> prints the BENCH_RESULT json
 run_wrk() {
-    local scenario=$1 url=$2 token=${3:-}
+    local scenario=$1 url=$2 token=${3:-} codes=""
+    # login-existing spends single-use codes: a fresh batch for the warm-up and for the run.
+    [ "$scenario" = login-existing ] && codes=$TMP/codes && mint_login_codes "$SIM_ADDR" "$WARMUP" "$codes"
     BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_WARMUP=1 \
-        wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk.lua "$url" >/dev/null
-    BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS \
+        BENCH_CODES=$codes wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk.lua "$url" >/dev/null
+    [ -n "$codes" ] && mint_login_codes "$SIM_ADDR" "$DURATION" "$codes"
+    BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_CODES=$codes \
         wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/wrk.lua "$url" |
         sed -n 's/^BENCH_RESULT //p'
 }
@@ -92,6 +97,7 @@ declare -A LABEL=(
     [refresh]='`POST /api/wechat/refresh-token`'
     [login-new]='`POST /api/wechat/login`, new user each time'
     [login-mix]='`POST /api/wechat/login`, 90% returning users'
+    [login-existing]='`POST /api/wechat/login`, registered users, fresh single-use codes'
     [profile]='`POST /api/wechat/profile`'
 )
 
@@ -170,8 +176,13 @@ bench_service() { # BACKEND DATABASE_URL
     token=$(curl -s -X POST "$base/api/wechat/login" -H 'content-type: application/json' \
         -d '{"users_wx_code":"dev:bench-token-user"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
     [ -n "$token" ] || die "could not log in to get a token"
-    for scenario in helloworld health refresh login-new login-mix profile; do
-        if wants "$scenario"; then bench_scenario "$backend" "$scenario" "$pid" "$base" "$token"; fi
+    for scenario in helloworld health refresh login-new login-mix login-existing profile; do
+        wants "$scenario" || continue
+        if [ "$scenario" = login-existing ]; then
+            log "$backend: registering the ${BENCH_EXISTING_USERS:-200} users of login-existing (not measured)"
+            register_existing_users "$base"
+        fi
+        bench_scenario "$backend" "$scenario" "$pid" "$base" "$token"
     done
     stop_pid "$pid"
 }
@@ -233,21 +244,8 @@ metric_values() { # SCENARIO VARIANT FIELD(3=rps, 4=p99)
 }
 if wants metrics; then bench_metrics_cost; fi
 
-runas_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
 PG_URL=${BENCH_POSTGRES_URL:-}
-if [ -z "$PG_URL" ] && [ "${BENCH_POSTGRES:-0}" = 1 ]; then
-    command -v initdb >/dev/null && command -v pg_ctl >/dev/null || die "BENCH_POSTGRES=1 needs initdb and pg_ctl"
-    log "postgres: a throwaway cluster on port $PG_PORT"
-    mkdir -p "$TMP/pg"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$TMP/pg" && chmod 755 "$TMP"
-    runas_pg initdb -D "$TMP/pg" -U bench -A trust >/dev/null
-    runas_pg pg_ctl -D "$TMP/pg" -l "$TMP/pg/log" -w \
-        -o "-p $PG_PORT -k $TMP/pg -c listen_addresses=127.0.0.1" start >/dev/null
-    PG_STARTED=1
-    PG_URL="postgres://bench@127.0.0.1:$PG_PORT/postgres"
-fi
+if [ -z "$PG_URL" ] && [ "${BENCH_POSTGRES:-0}" = 1 ]; then start_throwaway_pg "$TMP" "$PG_PORT"; fi
 if [ -n "$PG_URL" ]; then bench_service postgres "$PG_URL"; fi
 
 # --- the report ----------------------------------------------------------------------------------

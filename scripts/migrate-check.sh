@@ -92,7 +92,7 @@ for url in "${TARGETS[@]}"; do
 done
 
 kill "$PB_PID"; wait "$PB_PID" 2>/dev/null || true
-# The re-created hooks have no profile route; what it and PocketBase's admin would write, with
+# What the hooks' profile route (it needs a WeChat phone code) and PocketBase's admin would write, with
 # PocketBase stopped: alice's profile, carol linked to a company, dave's tokens revoked, erin's
 # email set and verified.
 sqlite3 "$TMP/pb_data/data.db" \

@@ -97,44 +97,20 @@ function claimCode(code) {
   return { held: held, key: key }
 }
 
-// code2session at WeChat (or wechat-sim). Returns {openid} or {status, msg, errcode}.
-function code2session(code) {
-  const base = $os.getenv("WECHAT_BASE") || "https://api.weixin.qq.com"
-  const url = base + "/sns/jscode2session?appid=" + encodeURIComponent($os.getenv("WECHAT_APPID")) +
-    "&secret=" + encodeURIComponent($os.getenv("WECHAT_SECRET")) +
-    "&js_code=" + encodeURIComponent(code) + "&grant_type=authorization_code"
-  let res
-  try {
-    res = $http.send({ url: url, method: "GET", timeout: 5 })
-  } catch (err) {
-    const timedOut = /timeout|deadline/i.test(String(err))
-    return timedOut
-      ? { status: 504, msg: "微信服务响应超时，请稍后再试" }
-      : { status: 502, msg: "微信服务异常，请稍后再试" }
+// Input hygiene of the profile's fields, a short version of bai-service's sanitiser: control
+// and zero-width characters dropped, NFC, trimmed, then required and a maximum length in
+// characters. Returns {value} or {error: {field, reason}}.
+const STRIPPED = /[\u0000-\u001F\u007F-\u009F\u00AD\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u2800\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]/g
+
+function cleanField(field, input, max, opts) {
+  const s = (typeof input === "string" ? input : "").replace(STRIPPED, "").normalize("NFC").trim()
+  if (!s) return { error: { field: field, reason: "不能为空" } }
+  if (Array.from(s).length > max) return { error: { field: field, reason: "长度不能超过 " + max + " 个字符" } }
+  if (opts && opts.noSpace && /\s/.test(s)) return { error: { field: field, reason: "不能包含空白字符" } }
+  if (opts && opts.url && !/^https?:\/\/[^\/?#:@\s]+/i.test(s)) {
+    return { error: { field: field, reason: "必须是 http 或 https 地址" } }
   }
-  if (res.statusCode !== 200) return { status: 502, msg: "微信服务异常，请稍后再试" }
-  // jscode2session answers text/plain: parse the body ourselves.
-  let body
-  try {
-    body = JSON.parse(toString(res.body))
-  } catch (_) {
-    return { status: 502, msg: "微信服务异常，请稍后再试" }
-  }
-  const errcode = body.errcode || 0
-  if (errcode === 0 && body.openid) return { openid: body.openid }
-  switch (errcode) {
-    case 40029:
-    case 40163:
-      return { status: 400, msg: "微信登录凭证无效或已使用", errcode: errcode }
-    case 40226:
-      return { status: 403, msg: "微信判定该用户存在风险，已拒绝登录", errcode: errcode }
-    case 45011:
-      return { status: 429, msg: "微信接口调用过于频繁，请稍后再试", errcode: errcode }
-    case -1:
-      return { status: 503, msg: "微信服务繁忙，请稍后再试", errcode: errcode }
-    default:
-      return { status: 502, msg: "微信服务异常，请稍后再试", errcode: errcode }
-  }
+  return { value: s }
 }
 
 // Finds the user by openid or creates a guest. Returns {record, created}.
@@ -164,5 +140,6 @@ function findOrCreateUser(openid) {
 }
 
 module.exports = {
-  USERS, GUEST, REGISTERED, fail, nowIso, authResponse, claimCode, code2session, findOrCreateUser,
+  USERS, GUEST, REGISTERED, fail, nowIso, isInfoComplete, userInfo, authResponse, claimCode,
+  cleanField, findOrCreateUser,
 }
