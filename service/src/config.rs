@@ -51,6 +51,12 @@ pub struct Settings {
     #[arg(long, env = "BAI_DB_BUSY_TIMEOUT_MS", default_value_t = DEFAULT_DB_BUSY_TIMEOUT_MS)]
     pub db_busy_timeout_ms: u64,
 
+    /// SQLite only: `full` syncs the write-ahead log to disk on every commit, so an answered
+    /// write survives a power cut or an OS crash; `normal` skips that sync (it still survives a
+    /// crash of this process) for faster writes, and an OS crash may lose the last answered ones.
+    #[arg(long, env = "BAI_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSynchronous::Full)]
+    pub sqlite_synchronous: SqliteSynchronous,
+
     /// `pretty` for people, `json` for log collectors.
     #[arg(long, env = "BAI_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
@@ -157,6 +163,18 @@ impl Settings {
         Self::from_arg_matches(&matches).expect("the defaults parse")
     }
 
+    /// The database settings, with `max_connections` pooled connections (the server's
+    /// `BAI_DB_MAX_CONNECTIONS`; a CLI command needs fewer).
+    pub fn db_options(&self, max_connections: u32) -> crate::store::DbOptions {
+        crate::store::DbOptions {
+            url: self.database_url.clone(),
+            max_connections,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            busy_timeout: Duration::from_millis(self.db_busy_timeout_ms),
+            sqlite_sync_commits: self.sqlite_synchronous == SqliteSynchronous::Full,
+        }
+    }
+
     /// Where the data lives, for start-up lines and errors, without credentials: the SQLite
     /// file's absolute path, or PostgreSQL's `host:port/database`.
     pub fn database_location(&self) -> String {
@@ -248,6 +266,13 @@ pub enum ConfigError {
         "BAI_DATABASE_URL: '{0}' is not a database URL; use sqlite://PATH (e.g. sqlite://data/bai.db) or postgres://USER@HOST:PORT/DATABASE"
     )]
     DatabaseUrl(String),
+}
+
+/// SQLite's `PRAGMA synchronous` in WAL mode, as `BAI_SQLITE_SYNCHRONOUS` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

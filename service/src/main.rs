@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use bai_service::config::{ConfigError, DEFAULT_WECHAT_API_BASE, LogFormat, Secret, Settings};
-use bai_service::store::{Db, DbOptions};
+use bai_service::store::Db;
 use bai_service::wechat::WechatCredentials;
 use bai_service::{Application, cli_error, pocketbase, startup, telemetry};
 use secrecy::ExposeSecret as _;
@@ -215,14 +215,7 @@ async fn import_pocketbase(
 
 async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     settings.validate()?;
-    Db::connect(&DbOptions {
-        url: settings.database_url.clone(),
-        max_connections: 2,
-        acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
-        busy_timeout: std::time::Duration::from_millis(settings.db_busy_timeout_ms),
-    })
-    .await
-    .with_context(|| {
+    Db::connect(&settings.db_options(2)).await.with_context(|| {
         format!(
             "connecting to the database at {}",
             settings.database_location()

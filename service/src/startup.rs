@@ -24,7 +24,7 @@ use crate::connections::{
 };
 use crate::dev_sim::{self, DevSimulator};
 use crate::meters::{self, RequestMeters};
-use crate::store::{Db, DbOptions};
+use crate::store::Db;
 use crate::users::{NewIds, RandomIds, Users};
 use crate::wechat::{WechatClient, WechatCredentials};
 
@@ -61,19 +61,14 @@ impl Application {
         settings.validate()?;
         dev_sim::check_available(&settings)?;
         let cors = CorsOrigins::parse(&settings.cors_origins).map_err(anyhow::Error::msg)?;
-        let db = Db::connect(&DbOptions {
-            url: settings.database_url.clone(),
-            max_connections: settings.db_max_connections,
-            acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms),
-            busy_timeout: Duration::from_millis(settings.db_busy_timeout_ms),
-        })
-        .await
-        .with_context(|| {
-            format!(
-                "connecting to the database at {}",
-                settings.database_location()
-            )
-        })?;
+        let db = Db::connect(&settings.db_options(settings.db_max_connections))
+            .await
+            .with_context(|| {
+                format!(
+                    "connecting to the database at {}",
+                    settings.database_location()
+                )
+            })?;
 
         let (credentials, simulator) = resolve_wechat(&settings).await?;
         let users = users_domain(&settings, db, credentials)

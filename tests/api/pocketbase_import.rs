@@ -76,6 +76,7 @@ async fn target(dir: &Path) -> (String, Db) {
         max_connections: 2,
         acquire_timeout: std::time::Duration::from_secs(5),
         busy_timeout: std::time::Duration::from_secs(5),
+        sqlite_sync_commits: true,
     })
     .await
     .unwrap();

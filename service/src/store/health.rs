@@ -241,6 +241,7 @@ mod tests {
             max_connections: 1,
             acquire_timeout: Duration::from_secs(1),
             busy_timeout: Duration::from_secs(1),
+            sqlite_sync_commits: true,
         })
         .await
         .unwrap();

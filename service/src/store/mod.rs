@@ -66,6 +66,8 @@ pub struct DbOptions {
     pub acquire_timeout: Duration,
     /// How long an SQLite statement waits for another connection's write lock.
     pub busy_timeout: Duration,
+    /// SQLite: whether a commit waits for the WAL to reach the disk (`BAI_SQLITE_SYNCHRONOUS`).
+    pub sqlite_sync_commits: bool,
 }
 
 /// The database: a pool of one backend, cheap to clone.
@@ -109,11 +111,15 @@ impl Db {
             let connect = SqliteConnectOptions::from_str(&options.url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                // FULL: a commit returns only once the WAL is on disk, so a 200 survives a power
-                // cut or a kernel crash, as PostgreSQL's default `synchronous_commit = on` does.
-                // NORMAL would survive a crash of this process only (crash_safety.rs), losing the
-                // last commits to an OS crash.
-                .synchronous(SqliteSynchronous::Full)
+                // FULL (the default): a commit returns only once the WAL is on disk, so a 200
+                // survives a power cut or a kernel crash, as PostgreSQL's default
+                // `synchronous_commit = on` does. NORMAL survives a crash of this process only
+                // (crash_safety.rs) and may lose the last commits to an OS crash.
+                .synchronous(if options.sqlite_sync_commits {
+                    SqliteSynchronous::Full
+                } else {
+                    SqliteSynchronous::Normal
+                })
                 .busy_timeout(options.busy_timeout)
                 .foreign_keys(true);
             let in_memory = options.url.contains(":memory:") || options.url.contains("mode=memory");
