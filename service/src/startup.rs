@@ -18,7 +18,7 @@ use crate::api::edge::{Edge, header_timeout_response};
 use crate::api::rate_limit::ClientLimit;
 use crate::api::rejections::AllowIndex;
 use crate::auth::{AuthTokens, generate_secret};
-use crate::config::{DEFAULT_WECHAT_API_BASE, Settings};
+use crate::config::{DEFAULT_WECHAT_API_BASE, Settings, SqliteSynchronous};
 use crate::connections::{
     ConnLimits, Headroom, Registry, default_max_connections, raise_file_limit,
 };
@@ -69,6 +69,13 @@ impl Application {
                     settings.database_location()
                 )
             })?;
+
+        if db.backend() == "sqlite" && settings.sqlite_synchronous == SqliteSynchronous::Normal {
+            tracing::warn!(
+                "BAI_SQLITE_SYNCHRONOUS=normal: writes are answered before they reach the disk; \
+                 a power cut or an OS crash may lose the last answered registrations and profiles"
+            );
+        }
 
         let (credentials, simulator) = resolve_wechat(&settings).await?;
         let users = users_domain(&settings, db, credentials)

@@ -66,12 +66,20 @@ async fn register(client: &reqwest::Client, service: &Service, user: &str) {
     );
 }
 
+/// What a traced run saw.
+struct Traced {
+    /// For each of the last `CHECKED` answers, whether the WAL was synced since the answer
+    /// before it.
+    synced: Vec<bool>,
+    /// The trace's tail, for failure messages.
+    trace: String,
+    /// Everything the service printed.
+    output: String,
+}
+
 /// Registers `WARM_UP + CHECKED` users one after another on the real binary under strace, with
-/// `extra_env` added; for each of the last `CHECKED` answers, whether the WAL was synced since
-/// the answer before it. The trace's tail is returned too, for failure messages.
-async fn wal_synced_before_registrations(
-    extra_env: &[(&'static str, &str)],
-) -> (Vec<bool>, String) {
+/// `extra_env` added.
+async fn wal_synced_before_registrations(extra_env: &[(&'static str, &str)]) -> Traced {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}", dir.path().join("bai.db").display());
     let trace_path = dir.path().join("strace.txt");
@@ -123,30 +131,40 @@ async fn wal_synced_before_registrations(
         answers.len(),
         excerpt(&trace_path)
     );
-    (
-        answers[answers.len() - CHECKED..].to_vec(),
-        excerpt(&trace_path),
-    )
+    Traced {
+        synced: answers[answers.len() - CHECKED..].to_vec(),
+        trace: excerpt(&trace_path),
+        output: service.output(),
+    }
 }
 
 #[tokio::test]
 async fn every_registration_is_synced_to_disk_before_it_is_answered() {
-    let (synced, trace) = wal_synced_before_registrations(&[]).await;
+    let run = wal_synced_before_registrations(&[]).await;
     assert_eq!(
-        synced, [true; CHECKED],
-        "a registration was answered before the WAL reached the disk; the trace: {trace}"
+        run.synced, [true; CHECKED],
+        "a registration was answered before the WAL reached the disk; the trace: {}",
+        run.trace
+    );
+    assert!(
+        !run.output.contains("BAI_SQLITE_SYNCHRONOUS"),
+        "{}",
+        run.output
     );
 }
 
 #[tokio::test]
 async fn bai_sqlite_synchronous_normal_answers_without_waiting_for_the_disk() {
     // The documented trade: faster writes, and an OS crash may lose the last answered ones.
-    let (synced, trace) =
-        wal_synced_before_registrations(&[("BAI_SQLITE_SYNCHRONOUS", "normal")]).await;
+    let run = wal_synced_before_registrations(&[("BAI_SQLITE_SYNCHRONOUS", "normal")]).await;
     assert_eq!(
-        synced, [false; CHECKED],
-        "with synchronous=NORMAL no commit syncs the WAL; the trace: {trace}"
+        run.synced, [false; CHECKED],
+        "with synchronous=NORMAL no commit syncs the WAL; the trace: {}",
+        run.trace
     );
+    // The operator is told what they traded, once, at start-up.
+    let warning = "BAI_SQLITE_SYNCHRONOUS=normal: writes are answered before they reach the disk";
+    assert_eq!(run.output.matches(warning).count(), 1, "{}", run.output);
 }
 
 /// The trace's last lines, for a failure message.
