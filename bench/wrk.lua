@@ -4,7 +4,8 @@
 --   BENCH_TOKEN     a valid token (refresh, profile)
 --   BENCH_RUN       a run id, so that "new" users are new in every run
 --   BENCH_RETURNING how many returning users login-mix cycles through (default 200)
---   BENCH_CODES     login-existing: a file of single-use login codes, one a line (bench/mint.lua);
+--   BENCH_CODES     login-existing, profile: a file of single-use login or phone codes, one a line
+--                   (bench/mint.lua);
 --                   each thread takes every BENCH_THREADS-th line, each code once
 --   BENCH_WARMUP    "1" during warm-up: login-mix then logs in returning users only, so that
 --                   they all exist before the measured run
@@ -33,10 +34,12 @@ end
 function init(args)
   n = 0
   threads = tonumber(os.getenv("BENCH_THREADS") or "1")
-  if scenario == "login-existing" then
+  if scenario == "login-existing" or scenario == "profile" then
     codes = {}
     local i = 0
-    for line in io.lines(assert(os.getenv("BENCH_CODES"), "login-existing needs BENCH_CODES")) do
+    -- One value: assert also returns its message, which io.lines would take as a read format.
+    local file = assert(os.getenv("BENCH_CODES"), scenario .. " needs BENCH_CODES")
+    for line in io.lines(file) do
       if i % threads == id then codes[#codes + 1] = line end
       i = i + 1
     end
@@ -76,9 +79,10 @@ function request()
     return wrk.format("POST", "/api/wechat/login", json,
       '{"users_wx_code":"' .. codes[(n - 1) % #codes + 1] .. '"}')
   elseif scenario == "profile" then
-    -- dev-phone: codes are reusable at the simulator; each call still asks it for the number.
+    -- A fresh single-use phone code each time, minted at the simulator for the token's user
+    -- (bench/mint.lua): the access token (cached), the phone-number exchange, an update.
     return wrk.format("POST", "/api/wechat/profile", bearer_json,
-      '{"users_name":"压测用户","users_phone_code":"dev-phone:1380013' .. string.format("%04d", n % 10000) ..
+      '{"users_name":"压测用户","users_phone_code":"' .. codes[(n - 1) % #codes + 1] ..
       '","users_picture":"https://example.com/a.png"}')
   end
   error("unknown BENCH_SCENARIO " .. scenario)

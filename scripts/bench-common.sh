@@ -52,16 +52,23 @@ register_existing_users() { # BASE_URL: their first logins (dev: codes), not mea
     seq 0 $((${BENCH_EXISTING_USERS:-200} - 1)) | xargs -P 4 -I{} curl -s -o /dev/null -X POST \
         "$1/api/wechat/login" -H 'content-type: application/json' -d '{"users_wx_code":"dev:bench-ex-{}"}'
 }
-# mint_login_codes SIM_ADDR DURATION FILE: as many codes as wechat-sim mints in twice DURATION
-# with the bench's connections. Minting is cheaper than the login that spends a code (which calls
+# mint_codes SIM_ADDR DURATION FILE [login|phone]: as many single-use codes (login codes by
+# default; bench/mint.lua) as wechat-sim mints in twice DURATION with the bench's connections. Minting is cheaper than the login that spends a code (which calls
 # the same simulator and then the database), but on a busy machine the two rates came within 1.4×
 # of each other in one second: twice the time keeps a run of DURATION from using them all up.
-mint_login_codes() {
-    local secs
+mint_codes() {
+    local secs kind=${4:-login}
     secs=$(seconds "$2")
-    BENCH_CODES_OUT=$3 wrk -t1 -c"$CONNS" -d"$((secs * 2))s" -s bench/mint.lua "http://$1" >/dev/null
-    [ -s "$3" ] || die "wechat-sim at $1 minted no login codes"
-    log "minted $(wc -l <"$3") single-use login codes in $((secs * 2)) s (for a ${2} run)"
+    BENCH_MINT=$kind BENCH_CODES_OUT=$3 wrk -t1 -c"$CONNS" -d"$((secs * 2))s" -s bench/mint.lua "http://$1" >/dev/null
+    [ -s "$3" ] || die "wechat-sim at $1 minted no $kind codes"
+    log "minted $(wc -l <"$3") single-use $kind codes in $((secs * 2)) s (for a ${2} run)"
+}
+# minting_kind SCENARIO: the kind of single-use codes the scenario spends, if any.
+minting_kind() {
+    case $1 in
+    login-existing) echo login ;;
+    profile) echo phone ;;
+    esac
 }
 seconds() { # a wrk duration (10, 10s, 2m, 1h) in whole seconds
     case $1 in

@@ -139,11 +139,14 @@ EOF
 run_wrk() { # SCENARIO URL TOKEN -> the BENCH_RESULT json
     local scenario=$1 url=$2 token=${3:-} script=bench/wrk.lua codes=""
     [ "$scenario" = builtin-health ] && script=$TMP/builtin-health.lua
-    # login-existing spends single-use codes: a fresh batch for the warm-up and for the run.
-    [ "$scenario" = login-existing ] && codes=$TMP/codes && mint_login_codes "$SIM_ADDR" "$WARMUP" "$codes"
+    # login-existing and profile spend single-use codes: a fresh batch for the warm-up and for
+    # the run.
+    local kind
+    kind=$(minting_kind "$scenario")
+    [ -n "$kind" ] && codes=$TMP/codes && mint_codes "$SIM_ADDR" "$WARMUP" "$codes" "$kind"
     BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_WARMUP=1 \
         BENCH_CODES=$codes wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$script" "$url" >/dev/null
-    [ -n "$codes" ] && mint_login_codes "$SIM_ADDR" "$DURATION" "$codes"
+    [ -n "$codes" ] && mint_codes "$SIM_ADDR" "$DURATION" "$codes" "$kind"
     # wrk abandons its in-flight requests at the end of the warm-up, but PocketBase still serves
     # them; a new-user login takes ~1 s here, so let them finish before the measured window.
     sleep "${BENCH_PB_DRAIN:-2}"

@@ -79,11 +79,14 @@ wait_http "http://$SIM_ADDR/__sim/openapi.json"
 # run_wrk SCENARIO URL TOKEN -> prints the BENCH_RESULT json
 run_wrk() {
     local scenario=$1 url=$2 token=${3:-} codes=""
-    # login-existing spends single-use codes: a fresh batch for the warm-up and for the run.
-    [ "$scenario" = login-existing ] && codes=$TMP/codes && mint_login_codes "$SIM_ADDR" "$WARMUP" "$codes"
+    # login-existing and profile spend single-use codes: a fresh batch for the warm-up and for
+    # the run.
+    local kind
+    kind=$(minting_kind "$scenario")
+    [ -n "$kind" ] && codes=$TMP/codes && mint_codes "$SIM_ADDR" "$WARMUP" "$codes" "$kind"
     BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_WARMUP=1 \
         BENCH_CODES=$codes wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk.lua "$url" >/dev/null
-    [ -n "$codes" ] && mint_login_codes "$SIM_ADDR" "$DURATION" "$codes"
+    [ -n "$codes" ] && mint_codes "$SIM_ADDR" "$DURATION" "$codes" "$kind"
     BENCH_SCENARIO=$scenario BENCH_TOKEN=$token BENCH_RUN=$RUN_ID BENCH_THREADS=$THREADS BENCH_CODES=$codes \
         wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/wrk.lua "$url" |
         sed -n 's/^BENCH_RESULT //p'
