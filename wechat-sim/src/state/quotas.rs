@@ -43,3 +43,49 @@ impl Quotas {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Quotas, Window};
+
+    /// Past 10 000 counters, a hit sweeps out the past windows' counters and keeps the current
+    /// ones: a caller at its limit stays refused until its next window. (HTTP cannot reach this:
+    /// it takes 10 000 distinct users or apps.)
+    #[test]
+    fn the_sweep_drops_past_windows_and_keeps_the_current_counts() {
+        let mut quotas = Quotas::default();
+        let now = 1_800_000_000_000;
+        for user in 0..5_000 {
+            assert!(quotas.hit(&format!("past{user}"), Window::Minute, 1, now - 60_000));
+        }
+        assert!(quotas.hit("alice", Window::Minute, 1, now));
+        // The 5 001st of these finds 10 001 counters and sweeps.
+        for user in 0..5_001 {
+            assert!(quotas.hit(&format!("now{user}"), Window::Minute, 1, now));
+        }
+        assert_eq!(
+            quotas.counts.len(),
+            1 + 5_001,
+            "alice and the current users"
+        );
+        assert!(
+            !quotas.hit("alice", Window::Minute, 1, now),
+            "still at her limit"
+        );
+        assert!(quotas.hit("alice", Window::Minute, 1, now + 60_000));
+    }
+
+    /// The sweep bounds the map: once more than 10 000 counters are held, the next hit in a new
+    /// window leaves only its own.
+    #[test]
+    fn past_ten_thousand_counters_a_new_window_sweeps_the_old_ones() {
+        let mut quotas = Quotas::default();
+        let now = 1_800_000_000_000;
+        for user in 0..10_001 {
+            assert!(quotas.hit(&format!("user{user}"), Window::Day, 5, now));
+        }
+        assert_eq!(quotas.counts.len(), 10_001);
+        assert!(quotas.hit("late", Window::Day, 5, now + 86_400_000));
+        assert_eq!(quotas.counts.len(), 1);
+    }
+}
