@@ -88,4 +88,29 @@ mod tests {
         assert!(quotas.hit("late", Window::Day, 5, now + 86_400_000));
         assert_eq!(quotas.counts.len(), 1);
     }
+
+    /// A minute window is the wall-clock minute, not the last 60 seconds.
+    #[test]
+    fn a_minute_quota_holds_to_the_end_of_the_minute() {
+        let mut quotas = Quotas::default();
+        let minute = 1_800_000_000 / 60 * 60 * 1_000;
+        assert!(quotas.hit("alice", Window::Minute, 1, minute));
+        assert!(!quotas.hit("alice", Window::Minute, 1, minute + 59_999));
+        assert!(quotas.hit("alice", Window::Minute, 1, minute + 60_000));
+    }
+
+    /// A day window runs from midnight to midnight Beijing time: 16:00 to 16:00 UTC.
+    #[test]
+    fn a_day_quota_resets_at_beijing_midnight() {
+        let mut quotas = Quotas::default();
+        let utc_midnight = 1_800_000_000 / 86_400 * 86_400 * 1_000;
+        let beijing_midnight = utc_midnight + 16 * 3_600_000;
+        assert!(quotas.hit("app", Window::Day, 1, beijing_midnight));
+        for later in [8, 16, 24 - 1] {
+            let at = beijing_midnight + later * 3_600_000;
+            assert!(!quotas.hit("app", Window::Day, 1, at), "{later} h later");
+        }
+        assert!(!quotas.hit("app", Window::Day, 1, beijing_midnight + 86_400_000 - 1));
+        assert!(quotas.hit("app", Window::Day, 1, beijing_midnight + 86_400_000));
+    }
 }
