@@ -171,4 +171,14 @@ mod tests {
         assert_ne!(renewed, first);
         assert_eq!(expires_in, 7200);
     }
+
+    /// A forced refresh hands out a new token with the full 7200 s.
+    #[test]
+    fn a_forced_stable_token_lives_7200_s() {
+        let mut tokens = Tokens::default();
+        let (first, _) = tokens.stable("app", NOW);
+        let (forced, expires_in) = tokens.force_stable("app", NOW + 60_000);
+        assert_ne!(forced, first);
+        assert_eq!(expires_in, 7200);
+    }
 }
