@@ -137,3 +137,48 @@ impl Tokens {
         Ok(rec.appid.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{FIVE_MINUTES_MS, TOKEN_LIFETIME_MS, Tokens};
+
+    const NOW: u64 = 1_800_000_000_000;
+
+    fn prefix(token: &str) -> &str {
+        token.split_once('_').expect("an NN_ prefix").0
+    }
+
+    /// Each token carries the next generation, 81 up to 99, then 10 again.
+    #[test]
+    fn tokens_carry_rising_generation_prefixes_that_wrap_after_99() {
+        let mut tokens = Tokens::default();
+        let prefixes: Vec<String> = (0..21)
+            .map(|i| prefix(&tokens.issue_normal("app", NOW + i).0).to_owned())
+            .collect();
+        let expected: Vec<String> = (81..=99).chain(10..=11).map(|g| g.to_string()).collect();
+        assert_eq!(prefixes, expected);
+    }
+
+    /// The stable token is kept while strictly more than five minutes remain: with exactly
+    /// five minutes left, a new one is handed out.
+    #[test]
+    fn the_stable_token_renews_when_exactly_five_minutes_remain() {
+        let mut tokens = Tokens::default();
+        let (first, _) = tokens.stable("app", NOW);
+        let last_kept = NOW + TOKEN_LIFETIME_MS - FIVE_MINUTES_MS - 1;
+        assert_eq!(tokens.stable("app", last_kept), (first.clone(), 301));
+        let (renewed, expires_in) = tokens.stable("app", last_kept + 1);
+        assert_ne!(renewed, first);
+        assert_eq!(expires_in, 7200);
+    }
+
+    /// A forced refresh hands out a new token with the full 7200 s.
+    #[test]
+    fn a_forced_stable_token_lives_7200_s() {
+        let mut tokens = Tokens::default();
+        let (first, _) = tokens.stable("app", NOW);
+        let (forced, expires_in) = tokens.force_stable("app", NOW + 60_000);
+        assert_ne!(forced, first);
+        assert_eq!(expires_in, 7200);
+    }
+}

@@ -167,6 +167,31 @@ async fn apps_and_users_are_managed_over_http() {
 }
 
 #[tokio::test]
+async fn users_with_settings_are_listed_by_name() {
+    let wx = Wx::start().await;
+    assert_eq!(
+        wx.control(Method::GET, "/users", None).await.json(),
+        json!([])
+    );
+    for user in [
+        json!({"name": "zoe", "blocked": true}),
+        json!({"name": "anna", "phone": "13900000000"}),
+    ] {
+        assert_eq!(
+            wx.control(Method::POST, "/users", Some(user)).await.status,
+            200
+        );
+    }
+    assert_eq!(
+        wx.control(Method::GET, "/users", None).await.json(),
+        json!([
+            {"name": "anna", "phone": "13900000000", "blocked": false},
+            {"name": "zoe", "blocked": true},
+        ])
+    );
+}
+
+#[tokio::test]
 async fn seeded_fixed_codes_are_reusable() {
     let config = SimConfig {
         login_codes: vec![FixedLoginCode {

@@ -42,6 +42,21 @@ async fn phone_code_is_single_use_and_expires_both_with_40029() {
     assert_eq!(errcode(&wx.phone(&token, &late).await), Some(40029));
 }
 
+/// Minting sweeps out expired codes only: a user who taps the button twice within five minutes
+/// holds two live codes.
+#[tokio::test]
+async fn minting_a_phone_code_keeps_the_earlier_live_ones() {
+    let wx = Wx::start().await;
+    let first = wx.sim.phone_code("alice", "13800138000").await;
+    wx.sim.advance(60).await;
+    let second = wx.sim.phone_code("bob", "13900139000").await;
+    let token = wx.access_token().await;
+    let body = wx.phone(&token, &first).await;
+    assert_eq!(body["errcode"], 0);
+    assert_eq!(body["phone_info"]["purePhoneNumber"], "13800138000");
+    assert_eq!(wx.phone(&token, &second).await["errcode"], 0);
+}
+
 #[tokio::test]
 async fn token_and_body_errors() {
     let wx = Wx::start().await;
