@@ -22,7 +22,7 @@ command -v valgrind >/dev/null || die "valgrind is required (apt-get install val
 command -v curl >/dev/null || die "curl is required"
 
 cargo build --release -q -p bai-service -p wechat-sim -p bench
-BIN=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
+BIN=$(release_dir)
 TMP=$(mktemp -d -t bai-alloc.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT

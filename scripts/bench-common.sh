@@ -31,6 +31,10 @@ stop_pid() { # PID: SIGTERM, then SIGKILL after 5 s
     for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
     kill -KILL "$1" 2>/dev/null || true
 }
+# release_dir: where cargo puts the release binaries (CARGO_TARGET_DIR respected).
+release_dir() {
+    echo "$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release"
+}
 kib() { awk '/^'"$1"':/ {print $2}' "/proc/$2/status"; } # FIELD PID: e.g. VmHWM in KiB
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 jget() { sed -n 's/.*"'"$2"'":\([0-9.]*\).*/\1/p' <<<"$1"; } # JSON KEY: a number from wrk.lua's result

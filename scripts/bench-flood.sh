@@ -21,7 +21,7 @@ SIM=127.0.0.1:$((PORT_BASE + 1))
 ulimit -n $((N * 2 + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 cargo build --release -q -p bai-service -p wechat-sim
-BIN=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
+BIN=$(release_dir)
 TMP=$(mktemp -d -t bai-flood.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT

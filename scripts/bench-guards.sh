@@ -32,7 +32,7 @@ PG_PORT=$((PORT_BASE + 2))
 RUN_ID=g$(date +%s)
 
 cargo build --release -q -p bai-service -p wechat-sim
-BIN=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
+BIN=$(release_dir)
 TMP=$(mktemp -d -t bai-guards.XXXXXX)
 PIDS=()
 cleanup() {

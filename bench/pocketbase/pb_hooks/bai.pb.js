@@ -30,16 +30,9 @@ routerAdd("POST", "/api/system/health", (e) => {
 // own auth response with the contract's meta.
 routerAdd("POST", "/api/wechat/login", (e) => {
   const u = require(`${__hooks}/bai_utils.js`)
-  const ctype = (e.request.header.get("Content-Type") || "").toLowerCase()
-  if (!ctype.startsWith("application/json")) {
-    return u.fail(e, 415, "请求体必须为 application/json")
-  }
-  let body
-  try {
-    body = e.requestInfo().body
-  } catch (_) {
-    return u.fail(e, 400, "参数错误：请求体不是合法的 JSON")
-  }
+  const request = u.jsonBody(e)
+  if (request.failed) return request.failed
+  const body = request.body
   const code = typeof body.users_wx_code === "string" ? body.users_wx_code.trim() : ""
   if (!code) {
     return u.fail(e, 400, "参数错误：users_wx_code 不能为空", { field: "users_wx_code", reason: "required" })
@@ -77,16 +70,9 @@ routerAdd("POST", "/api/wechat/profile", (e) => {
   if (!e.auth || !e.auth.getString("openid")) {
     return u.fail(e, 401, "token 无效或已过期")
   }
-  const ctype = (e.request.header.get("Content-Type") || "").toLowerCase()
-  if (!ctype.startsWith("application/json")) {
-    return u.fail(e, 415, "请求体必须为 application/json")
-  }
-  let body
-  try {
-    body = e.requestInfo().body
-  } catch (_) {
-    return u.fail(e, 400, "参数错误：请求体不是合法的 JSON")
-  }
+  const request = u.jsonBody(e)
+  if (request.failed) return request.failed
+  const body = request.body
   const fields = [
     u.cleanField("users_name", body.users_name, 32),
     u.cleanField("users_picture", body.users_picture, 512, { url: true, noSpace: true }),

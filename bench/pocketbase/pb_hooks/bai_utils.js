@@ -11,6 +11,19 @@ function fail(e, status, msg, data) {
   return e.json(status, { code: status, msg: msg, data: data || {} })
 }
 
+// The request's JSON body as `{body}`, or `{failed}`: the 415 or 400 answer to return instead.
+function jsonBody(e) {
+  const ctype = (e.request.header.get("Content-Type") || "").toLowerCase()
+  if (!ctype.startsWith("application/json")) {
+    return { failed: fail(e, 415, "请求体必须为 application/json") }
+  }
+  try {
+    return { body: e.requestInfo().body }
+  } catch (_) {
+    return { failed: fail(e, 400, "参数错误：请求体不是合法的 JSON") }
+  }
+}
+
 function nowIso() {
   return new Date().toISOString()
 }
@@ -140,6 +153,6 @@ function findOrCreateUser(openid) {
 }
 
 module.exports = {
-  USERS, GUEST, REGISTERED, fail, nowIso, isInfoComplete, userInfo, authResponse, claimCode,
+  USERS, GUEST, REGISTERED, fail, jsonBody, nowIso, isInfoComplete, userInfo, authResponse, claimCode,
   cleanField, findOrCreateUser,
 }
