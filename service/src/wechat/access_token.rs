@@ -108,3 +108,52 @@ async fn fetch(
     );
     Ok(CachedToken { value, renew_at })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{AccessTokenCache, CachedToken};
+    use crate::wechat::WechatError;
+    use crate::wechat::transport::WechatCredentials;
+
+    /// Nothing listens on port 9 (discard) here: any call to WeChat fails as unreachable.
+    fn nowhere() -> WechatCredentials {
+        WechatCredentials {
+            api_base: "http://127.0.0.1:9".to_owned(),
+            appid: "wx-test".to_owned(),
+            secret: "secret".to_owned().into(),
+        }
+    }
+
+    fn cache_holding(value: &str, renew_in: Duration) -> AccessTokenCache {
+        let cache = AccessTokenCache::default();
+        *cache.current.try_lock().unwrap() = Some(CachedToken {
+            value: value.to_owned(),
+            renew_at: Instant::now() + renew_in,
+        });
+        cache
+    }
+
+    /// Two requests rejected with the same stale token: the second finds the first's
+    /// replacement in the cache and uses it, without asking WeChat again.
+    #[tokio::test]
+    async fn a_stale_token_already_replaced_is_answered_from_the_cache() {
+        let cache = cache_holding("fresh", Duration::from_secs(600));
+        let http = reqwest::Client::new();
+        let token = cache.replace_stale(&http, &nowhere(), "stale").await;
+        assert_eq!(token.unwrap(), "fresh");
+    }
+
+    /// The replacement in the cache is due for renewal itself: it is fetched again.
+    #[tokio::test]
+    async fn a_replacement_due_for_renewal_is_fetched_again() {
+        let cache = cache_holding("fresh", Duration::ZERO);
+        let http = reqwest::Client::new();
+        let token = cache.replace_stale(&http, &nowhere(), "stale").await;
+        assert!(
+            matches!(token, Err(WechatError::Unreachable(_))),
+            "{token:?}"
+        );
+    }
+}

@@ -4,7 +4,6 @@
 
 use std::num::NonZeroU32;
 
-use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 /// Over the ceiling: try again after this many whole seconds (at least 1).
@@ -27,11 +26,10 @@ impl Ceiling {
         let Some(limiter) = &self.0 else {
             return Ok(());
         };
-        limiter.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            CeilingReached {
-                retry_after_secs: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
-            }
+        // A per-second quota refills a permit every 1/rate s, so the wait is never more than
+        // one second: in whole seconds, always 1.
+        limiter.check().map_err(|_| CeilingReached {
+            retry_after_secs: 1,
         })
     }
 }
