@@ -4,6 +4,11 @@
 use std::io;
 use std::path::Path;
 
+/// Whether an SQLite URL names an in-memory database, which has no file to prepare.
+pub(crate) fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
 /// Creates the database's directory (0700) and the empty database file (0600) when they are
 /// missing, before SQLite opens it. SQLite creates the `-wal` and `-shm` files with the main
 /// file's permissions, so they are 0600 too. Existing files and directories are left as
@@ -50,4 +55,17 @@ fn create_private_file(path: &Path) -> io::Result<()> {
         .create_new(true)
         .open(path)
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_in_memory;
+
+    #[test]
+    fn both_spellings_of_an_in_memory_database_are_recognised() {
+        assert!(is_in_memory("sqlite::memory:"));
+        assert!(is_in_memory("sqlite://bai.db?mode=memory&cache=shared"));
+        assert!(!is_in_memory("sqlite://data/bai.db"));
+        assert!(!is_in_memory("sqlite://data/bai.db?mode=rwc"));
+    }
 }

@@ -122,8 +122,7 @@ impl Db {
                 })
                 .busy_timeout(options.busy_timeout)
                 .foreign_keys(true);
-            let in_memory = options.url.contains(":memory:") || options.url.contains("mode=memory");
-            if !in_memory {
+            if !files::is_in_memory(&options.url) {
                 files::prepare_sqlite_file(connect.get_filename())?;
                 sqlite_dir = connect.get_filename().parent().map(|d| {
                     if d.as_os_str().is_empty() {
@@ -223,9 +222,13 @@ extern "C" fn busy_handler(
     if attempt >= max_attempts {
         return 0;
     }
-    let wait_us = (BUSY_FIRST_WAIT_US << attempt.min(6)).min(BUSY_MAX_WAIT_US);
-    std::thread::sleep(Duration::from_micros(wait_us));
+    std::thread::sleep(busy_wait(attempt));
     1
+}
+
+/// The sleep before retry `attempt` (from 0).
+fn busy_wait(attempt: u64) -> Duration {
+    Duration::from_micros((BUSY_FIRST_WAIT_US << attempt.min(6)).min(BUSY_MAX_WAIT_US))
 }
 
 const BUSY_FIRST_WAIT_US: u64 = 20;
@@ -316,4 +319,36 @@ where
     rows.iter()
         .map(|row| T::from_row(row).map_err(StoreError::Sqlx))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{busy_attempts, busy_handler, busy_wait};
+
+    /// The busy handler's waits add up to the configured busy timeout (give or take the
+    /// first, shorter ones), so a locked database fails after `BAI_DB_BUSY_TIMEOUT_MS`.
+    #[test]
+    fn the_retries_wait_about_the_busy_timeout_in_all() {
+        for timeout_ms in [0, 5, 250, 5_000] {
+            let timeout = Duration::from_millis(timeout_ms);
+            let attempts = busy_attempts(timeout) as u64;
+            let waited: Duration = (0..attempts).map(busy_wait).sum();
+            assert!(
+                waited >= timeout && waited <= timeout + Duration::from_micros(1_300),
+                "{timeout:?}: {attempts} attempts wait {waited:?}"
+            );
+        }
+        assert_eq!(busy_wait(0), Duration::from_micros(20));
+        assert_eq!(busy_wait(100), Duration::from_millis(1));
+    }
+
+    #[test]
+    fn the_handler_gives_up_after_the_attempts_it_allows() {
+        let allowed = 3usize as *mut std::ffi::c_void;
+        assert_eq!(busy_handler(allowed, 2), 1);
+        assert_eq!(busy_handler(allowed, 3), 0);
+        assert_eq!(busy_handler(allowed, -1), 1);
+    }
 }
