@@ -107,9 +107,17 @@ pub async fn spawn_app_with_ids(
     let backend = current_backend();
     let sim = Arc::new(Simulator::start().await);
     let data_dir = Arc::new(tempfile::tempdir().expect("a temp dir"));
+    let mut settings = test_settings(&sim, &data_dir).await;
+    customize(&mut settings);
+    start(settings, sim, data_dir, backend, ids).await
+}
+
+/// The settings of a test app on the current backend: a fresh database (in `data_dir` on
+/// SQLite), WeChat at `sim`, a random port.
+pub async fn test_settings(sim: &Simulator, data_dir: &tempfile::TempDir) -> Settings {
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".into();
-    settings.database_url = match backend {
+    settings.database_url = match current_backend() {
         Backend::Sqlite => format!("sqlite://{}/bai.db", data_dir.path().display()),
         Backend::Postgres => crate::pg_fixture::fresh_schema().await,
     };
@@ -117,8 +125,7 @@ pub async fn spawn_app_with_ids(
     settings.wechat_appid = Some(sim.appid().to_owned());
     settings.wechat_secret = Some(Secret::from(sim.secret()));
     settings.wechat_timeout_ms = 2_000;
-    customize(&mut settings);
-    start(settings, sim, data_dir, backend, ids).await
+    settings
 }
 
 async fn start(

@@ -24,6 +24,7 @@ mod refresh;
 mod scale_out;
 mod snapshot_contract;
 mod spec;
+mod startup_log;
 mod system;
 mod tokens;
 mod wechat_faults;

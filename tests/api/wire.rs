@@ -30,17 +30,21 @@ e2e_test! {
 }
 
 e2e_test! {
-    async fn a_success_without_openid_is_502() {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/sns/jscode2session"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_raw(r#"{"session_key":"abc=="}"#, "text/plain"),
-            )
-            .mount(&server)
-            .await;
-        let app = app_against(&server).await;
-        assert_eq!(app.login("abc").await.status(), 502);
+    async fn a_success_without_openid_or_session_key_is_502() {
+        for body in [
+            r#"{"session_key":"abc=="}"#,
+            r#"{"openid":"","session_key":"abc=="}"#,
+            r#"{"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+        ] {
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .and(path("/sns/jscode2session"))
+                .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/plain"))
+                .mount(&server)
+                .await;
+            let app = app_against(&server).await;
+            assert_eq!(app.login("abc").await.status(), 502, "{body}");
+        }
     }
 }
 
