@@ -140,3 +140,27 @@ e2e_test! {
         }
     }
 }
+
+e2e_test! {
+    async fn a_phone_answer_without_a_pure_number_is_502_and_saves_nothing() {
+        for phone_info in [
+            json!({ "phoneNumber": "13800138000", "purePhoneNumber": "", "countryCode": "86" }),
+            json!({ "phoneNumber": "13800138000", "countryCode": "86" }),
+        ] {
+            let server = wechat_answering_phone_info(phone_info.clone()).await;
+            let app = app_against(&server).await;
+            let login: Value = app.login("abc").await.json().await.unwrap();
+            let token = login["token"].as_str().unwrap();
+            let body = json!({ "users_name": "张三", "users_phone_code": "p", "users_picture": "https://e.com/a.png" });
+            let response = app.profile(token, &body).await;
+            assert_eq!(response.status(), 502, "{phone_info}");
+            let user = app
+                .db()
+                .find_user_by_openid("oAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((user.users_name.as_str(), user.users_phone.as_str()), ("", ""), "{phone_info}");
+        }
+    }
+}

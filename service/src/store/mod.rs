@@ -325,7 +325,15 @@ where
 mod tests {
     use std::time::Duration;
 
-    use super::{busy_attempts, busy_handler, busy_wait};
+    use super::{busy_attempts, busy_handler, busy_wait, is_postgres_url};
+
+    #[test]
+    fn both_postgres_schemes_select_postgres() {
+        assert!(is_postgres_url("postgres://u@h/db"));
+        assert!(is_postgres_url("postgresql://u@h/db"));
+        assert!(!is_postgres_url("sqlite://data/bai.db"));
+        assert!(!is_postgres_url("sqlite://postgres://"));
+    }
 
     /// The busy handler's waits add up to the configured busy timeout (give or take the
     /// first, shorter ones), so a locked database fails after `BAI_DB_BUSY_TIMEOUT_MS`.
