@@ -184,12 +184,8 @@ impl Db {
             )
             .fetch_one(pool)
             .await?;
-            if max_pages - pages + free_pages < SQLITE_MIN_FREE_PAGES {
-                return Err(StoreError::Full(Cause::DiskFull));
-            }
-            if let Some(dir) = &self.sqlite_dir
-                && free_bytes(dir).is_some_and(|free| free < SQLITE_MIN_FREE_BYTES)
-            {
+            let free_bytes = self.sqlite_dir.as_deref().and_then(free_bytes);
+            if short_of_room(max_pages - pages + free_pages, free_bytes) {
                 return Err(StoreError::Full(Cause::DiskFull));
             }
         }
@@ -203,6 +199,13 @@ impl Db {
             .map(|_| ()))
         .map_err(StoreError::Write)
     }
+}
+
+/// Whether SQLite has too little room left to take a registration: pages it may still add
+/// (under `max_page_count`, plus free ones), and bytes on the file system when known.
+fn short_of_room(free_pages: i64, free_bytes: Option<u64>) -> bool {
+    free_pages < SQLITE_MIN_FREE_PAGES
+        || free_bytes.is_some_and(|free| free < SQLITE_MIN_FREE_BYTES)
 }
 
 /// Bytes available to us on the file system holding `dir`; `None` if it cannot be asked.
@@ -231,12 +234,12 @@ fn free_bytes(_: &std::path::Path) -> Option<u64> {
 mod tests {
     use std::time::Duration;
 
+    use super::short_of_room;
     use crate::store::fault::Cause;
     use crate::store::{Db, DbOptions, StoreError};
 
-    #[tokio::test]
-    async fn a_failed_request_write_makes_health_fail_until_a_write_succeeds() {
-        let db = Db::connect(&DbOptions {
+    async fn in_memory_db() -> Db {
+        Db::connect(&DbOptions {
             url: "sqlite::memory:".to_owned(),
             max_connections: 1,
             acquire_timeout: Duration::from_secs(1),
@@ -244,7 +247,34 @@ mod tests {
             sqlite_sync_commits: true,
         })
         .await
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn sixteen_pages_and_a_mebibyte_are_the_least_room_that_is_healthy() {
+        const MIB: u64 = 1024 * 1024;
+        assert!(!short_of_room(16, Some(MIB)));
+        assert!(
+            !short_of_room(16, None),
+            "a file system that cannot be asked"
+        );
+        assert!(short_of_room(15, Some(u64::MAX)));
+        assert!(short_of_room(i64::MAX, Some(MIB - 1)));
+    }
+
+    /// A check must not be answered by a ping that began before it arrived: that ping may
+    /// predate an outage.
+    #[tokio::test]
+    async fn a_check_after_the_database_went_away_does_not_reuse_the_last_ping() {
+        let db = in_memory_db().await;
+        assert!(db.ping().await.is_ok());
+        db.close().await;
+        assert!(db.ping().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failed_request_write_makes_health_fail_until_a_write_succeeds() {
+        let db = in_memory_db().await;
         assert!(db.ping().await.is_ok());
         // The probe that just passed is still fresh; the failure after it must still count.
         db.health
