@@ -236,13 +236,13 @@ mod tests {
 
     use super::short_of_room;
     use crate::store::fault::Cause;
-    use crate::store::{Db, DbOptions, StoreError};
+    use crate::store::{Db, DbOptions, Pools, StoreError};
 
     async fn in_memory_db() -> Db {
         Db::connect(&DbOptions {
             url: "sqlite::memory:".to_owned(),
             max_connections: 1,
-            acquire_timeout: Duration::from_secs(1),
+            acquire_timeout: Duration::from_millis(200),
             busy_timeout: Duration::from_secs(1),
             sqlite_sync_commits: true,
         })
@@ -270,6 +270,20 @@ mod tests {
         assert!(db.ping().await.is_ok());
         db.close().await;
         assert!(db.ping().await.is_err());
+    }
+
+    /// Nor by a failed ping that ended before it arrived: the database may be back.
+    #[tokio::test]
+    async fn a_check_after_the_database_came_back_does_not_reuse_the_failure() {
+        let db = in_memory_db().await;
+        let Pools::Sqlite(pool) = &db.pools else {
+            unreachable!()
+        };
+        // The pool's one connection, taken: the ping times out waiting for it.
+        let taken = pool.acquire().await.unwrap();
+        assert!(db.ping().await.is_err());
+        drop(taken);
+        assert!(db.ping().await.is_ok());
     }
 
     #[tokio::test]
