@@ -87,6 +87,27 @@ e2e_test! {
 }
 
 #[tokio::test]
+async fn a_failed_wechat_call_is_counted_by_its_class_never_its_errcode() {
+    let app = spawn_measured_app().await;
+    let rejected = |s: &str| {
+        count(
+            s,
+            "bai_wechat_calls_total",
+            &[("api", "code2session"), ("outcome", "errcode_request")],
+        )
+    };
+    let before = rejected(&scrape(&app).await);
+    // The simulator answers an unknown code with errcode 40029.
+    assert_eq!(app.login("never-minted").await.status(), 400);
+    let after = scrape(&app).await;
+    assert!(rejected(&after) >= before + 1.0, "{after}");
+    let calls = after
+        .lines()
+        .filter(|l| l.starts_with("bai_wechat_calls_total{"));
+    assert!(calls.clone().all(|l| !l.contains("40029")), "{after}");
+}
+
+#[tokio::test]
 async fn a_held_claim_is_counted() {
     let app = spawn_measured_app().await;
     let held = |s: &str| count(s, "bai_guard_claims_total", &[("event", "held")]);
