@@ -286,6 +286,35 @@ mod tests {
         assert!(db.ping().await.is_ok());
     }
 
+    fn pings_begun(db: &Db) -> u64 {
+        db.health.begun.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Checks that arrive while a ping is in flight share the next one: ten concurrent checks
+    /// cost two round trips, not ten.
+    #[tokio::test]
+    async fn concurrent_checks_share_a_ping_that_began_after_they_arrived() {
+        let db = in_memory_db().await;
+        let checks = futures_util::future::join_all((0..10).map(|_| db.ping())).await;
+        assert!(checks.iter().all(Result::is_ok));
+        assert_eq!(pings_begun(&db), 2);
+    }
+
+    /// During an outage, checks queued behind a failing ping take its failure instead of
+    /// each waiting out its own timeout.
+    #[tokio::test]
+    async fn concurrent_checks_during_an_outage_share_the_failure() {
+        let db = in_memory_db().await;
+        let Pools::Sqlite(pool) = &db.pools else {
+            unreachable!()
+        };
+        let taken = pool.acquire().await.unwrap();
+        let checks = futures_util::future::join_all((0..10).map(|_| db.ping())).await;
+        assert!(checks.iter().all(Result::is_err));
+        assert_eq!(pings_begun(&db), 1);
+        drop(taken);
+    }
+
     #[tokio::test]
     async fn a_failed_request_write_makes_health_fail_until_a_write_succeeds() {
         let db = in_memory_db().await;
