@@ -25,6 +25,21 @@ e2e_test! {
 }
 
 e2e_test! {
+    async fn a_profile_update_changes_its_own_user_and_no_other() {
+        let app = spawn_app().await;
+        let bob_before = app.login_as("bob").await;
+        let token = app.token_for("alice").await;
+        let body = app.profile_body("alice", "13800138000").await;
+        assert_eq!(app.profile(&token, &body).await.status(), 200);
+
+        let bob = app.login_as("bob").await;
+        assert_eq!(bob["record"], bob_before["record"]);
+        assert_eq!(bob["record"]["users_type"], "游客");
+        assert_eq!(bob["meta"]["data"]["is_info_complete"], false);
+    }
+}
+
+e2e_test! {
     async fn text_is_sanitised_before_it_is_saved() {
         let app = spawn_app().await;
         let token = app.token_for("alice").await;
