@@ -108,6 +108,28 @@ async fn a_failed_wechat_call_is_counted_by_its_class_never_its_errcode() {
 }
 
 #[tokio::test]
+async fn wrong_credentials_are_counted_apart_from_the_clients_bad_codes() {
+    let app = spawn_measured_app().await;
+    let config = |s: &str| {
+        count(
+            s,
+            "bai_wechat_calls_total",
+            &[("api", "code2session"), ("outcome", "errcode_config")],
+        )
+    };
+    let before = config(&scrape(&app).await);
+    for errcode in [40013, 40125, 41002] {
+        app.sim
+            .inject(wechat_sim::Fault::errcode("/sns/jscode2session", errcode))
+            .await;
+        let code = app.sim.login_code("metrics-carol").await.code;
+        assert_eq!(app.login(&code).await.status(), 502, "{errcode}");
+    }
+    let after = scrape(&app).await;
+    assert!(config(&after) >= before + 3.0, "{after}");
+}
+
+#[tokio::test]
 async fn a_held_claim_is_counted() {
     let app = spawn_measured_app().await;
     let held = |s: &str| count(s, "bai_guard_claims_total", &[("event", "held")]);

@@ -56,7 +56,9 @@ impl WechatErrorKind {
             Busy => "errcode_busy",
             RateLimited => "errcode_rate_limited",
             StaleToken => "errcode_token",
-            InvalidCode | UserBlocked | Misconfigured => "errcode_request",
+            InvalidCode | UserBlocked => "errcode_request",
+            // Its own label, so that wrong credentials can page someone (docs/operations.md).
+            Misconfigured => "errcode_config",
             OtherErrcode => "errcode_other",
             Timeout => "timeout",
             Unreachable => "unreachable",
