@@ -286,6 +286,20 @@ mod tests {
         assert!(db.ping().await.is_ok());
     }
 
+    /// The write probe's success answers for `WRITE_PROBE_TTL`, no longer: a database that
+    /// fills up while no request writes is unhealthy after that.
+    #[tokio::test]
+    async fn a_database_that_fills_up_unseen_is_unhealthy_once_the_probe_expires() {
+        let db = in_memory_db().await;
+        assert!(db.ping().await.is_ok());
+        db.cap_sqlite_pages_for_tests(Some(0)).await.unwrap();
+        tokio::time::sleep(super::WRITE_PROBE_TTL + Duration::from_millis(50)).await;
+        assert!(matches!(
+            db.ping().await,
+            Err(StoreError::Unreachable(message)) if message.contains("full")
+        ));
+    }
+
     fn pings_begun(db: &Db) -> u64 {
         db.health.begun.load(std::sync::atomic::Ordering::Acquire)
     }
