@@ -300,6 +300,39 @@ mod tests {
         ));
     }
 
+    /// Room to grow is counted in pages: those `max_page_count` still allows, plus free ones.
+    #[tokio::test]
+    async fn sixteen_pages_of_room_are_healthy_and_fifteen_are_not() {
+        let roomy = in_memory_db().await;
+        roomy.cap_sqlite_pages_for_tests(Some(16)).await.unwrap();
+        assert!(roomy.ping().await.is_ok());
+        let cramped = in_memory_db().await;
+        cramped.cap_sqlite_pages_for_tests(Some(15)).await.unwrap();
+        assert!(cramped.ping().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn pages_freed_by_a_delete_count_as_room() {
+        let db = in_memory_db().await;
+        let Pools::Sqlite(pool) = &db.pools else {
+            unreachable!()
+        };
+        for key in 0..20 {
+            sqlx::query("INSERT INTO app_settings (key, value) VALUES ($1, $2)")
+                .bind(format!("filler-{key}"))
+                .bind("x".repeat(8 * 1024))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        sqlx::query("DELETE FROM app_settings WHERE key LIKE 'filler-%'")
+            .execute(pool)
+            .await
+            .unwrap();
+        db.cap_sqlite_pages_for_tests(Some(0)).await.unwrap();
+        assert!(db.ping().await.is_ok());
+    }
+
     fn pings_begun(db: &Db) -> u64 {
         db.health.begun.load(std::sync::atomic::Ordering::Acquire)
     }
