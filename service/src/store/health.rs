@@ -300,6 +300,14 @@ mod tests {
         ));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn free_bytes_asks_the_file_system_and_says_when_it_cannot() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(super::free_bytes(dir.path()).is_some_and(|free| free > 0));
+        assert_eq!(super::free_bytes(&dir.path().join("missing")), None);
+    }
+
     /// Room to grow is counted in pages: those `max_page_count` still allows, plus free ones.
     #[tokio::test]
     async fn sixteen_pages_of_room_are_healthy_and_fifteen_are_not() {
