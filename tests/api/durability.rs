@@ -160,13 +160,27 @@ e2e_test! {
 
 #[tokio::test]
 async fn a_locked_sqlite_database_answers_503_then_recovers_without_a_restart() {
-    let app = spawn_app_with(|s| s.db_busy_timeout_ms = 200).await;
+    let app = spawn_app_with(|s| {
+        s.db_busy_timeout_ms = 200;
+        s.metrics_addr = Some("127.0.0.1:0".into());
+    })
+    .await;
     let alice = app.token_for("alice").await;
     let mut side = Side::open(&app).await;
+    let locked_writes = |scrape: &str| {
+        crate::metrics::count(
+            scrape,
+            "bai_db_query_errors_total",
+            &[("cause", "locked"), ("operation", "write")],
+        )
+    };
+    let before = locked_writes(&crate::metrics::scrape(&app).await);
     // Another process holds the write lock longer than the busy timeout.
     side.run("BEGIN EXCLUSIVE").await;
     let code = app.sim.login_code("bob").await.code;
     assert_unavailable(app.login(&code).await).await;
+    // Counted under its cause class, for the operator's alert (docs/operations.md).
+    assert!(locked_writes(&crate::metrics::scrape(&app).await) >= before + 1.0);
     let profile = app.profile_body("alice", "13800138000").await;
     assert_unavailable(app.profile(&alice, &profile).await).await;
     assert_eq!(health(&app).await, 503);

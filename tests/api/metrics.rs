@@ -38,7 +38,7 @@ fn value(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     })
 }
 
-fn count(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn count(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     value(scrape, name, labels).unwrap_or(0.0)
 }
 

@@ -145,6 +145,17 @@ mod tests {
     use sqlx::postgres::PgSeverity;
 
     #[test]
+    fn only_failed_statements_and_commits_count_as_failed_writes() {
+        use crate::store::StoreError;
+        let write = StoreError::Write(sqlx::Error::PoolTimedOut);
+        let commit = StoreError::Commit(sqlx::Error::PoolTimedOut);
+        let read = StoreError::Sqlx(sqlx::Error::PoolTimedOut);
+        assert!(write.is_write() && commit.is_write());
+        assert!(!read.is_write());
+        assert!(!StoreError::Full(Cause::DiskFull).is_write());
+    }
+
+    #[test]
     fn sqlite_storage_codes_are_unavailable_and_constraints_are_bugs() {
         assert_eq!(classify_sqlite(13), FaultKind::Unavailable(Cause::DiskFull));
         // SQLITE_IOERR_WRITE, SQLITE_BUSY_TIMEOUT, SQLITE_READONLY_DBMOVED

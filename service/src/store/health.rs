@@ -296,7 +296,7 @@ mod tests {
         tokio::time::sleep(super::WRITE_PROBE_TTL + Duration::from_millis(50)).await;
         assert!(matches!(
             db.ping().await,
-            Err(StoreError::Unreachable(message)) if message.contains("full")
+            Err(StoreError::Unreachable(message)) if message.ends_with("full (disk_full)")
         ));
     }
 
