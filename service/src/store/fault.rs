@@ -145,6 +145,26 @@ mod tests {
     use sqlx::postgres::PgSeverity;
 
     #[test]
+    fn lost_connections_and_pool_failures_are_unavailable() {
+        use super::classify;
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(classify(&io), FaultKind::Unavailable(Cause::Connection));
+        assert_eq!(
+            classify(&sqlx::Error::WorkerCrashed),
+            FaultKind::Unavailable(Cause::Connection)
+        );
+        assert_eq!(
+            classify(&sqlx::Error::PoolTimedOut),
+            FaultKind::Unavailable(Cause::PoolTimeout)
+        );
+        assert_eq!(
+            classify(&sqlx::Error::PoolClosed),
+            FaultKind::Unavailable(Cause::PoolClosed)
+        );
+        assert_eq!(classify(&sqlx::Error::RowNotFound), FaultKind::Bug);
+    }
+
+    #[test]
     fn only_failed_statements_and_commits_count_as_failed_writes() {
         use crate::store::StoreError;
         let write = StoreError::Write(sqlx::Error::PoolTimedOut);
