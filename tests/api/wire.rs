@@ -164,3 +164,42 @@ e2e_test! {
         }
     }
 }
+
+/// A WeChat that starts every answer and hangs up halfway through its body.
+async fn wechat_cutting_answers_short() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"openid\":\"o")
+                    .await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn an_answer_cut_off_mid_body_is_502_counted_as_malformed() {
+    let wechat = wechat_cutting_answers_short().await;
+    let app = spawn_app_with(move |s| {
+        s.wechat_api_base = Some(wechat);
+        s.metrics_addr = Some("127.0.0.1:0".into());
+    })
+    .await;
+    let malformed = |scrape: &str| {
+        crate::metrics::count(
+            scrape,
+            "bai_wechat_calls_total",
+            &[("api", "code2session"), ("outcome", "malformed")],
+        )
+    };
+    let before = malformed(&crate::metrics::scrape(&app).await);
+    assert_eq!(app.login("abc").await.status(), 502);
+    assert!(malformed(&crate::metrics::scrape(&app).await) >= before + 1.0);
+}
