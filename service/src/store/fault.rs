@@ -185,6 +185,21 @@ mod tests {
             classify_sqlite(1032),
             FaultKind::Unavailable(Cause::ReadOnly)
         );
+        // SQLITE_CANTOPEN, SQLITE_NOMEM, SQLITE_LOCKED, SQLITE_PROTOCOL, SQLITE_CORRUPT, SQLITE_NOTADB
+        for (code, cause) in [
+            (14, Cause::Io),
+            (7, Cause::Io),
+            (6, Cause::Locked),
+            (15, Cause::Locked),
+            (11, Cause::Corrupt),
+            (26, Cause::Corrupt),
+        ] {
+            assert_eq!(
+                classify_sqlite(code),
+                FaultKind::Unavailable(cause),
+                "{code}"
+            );
+        }
         // SQLITE_CONSTRAINT_UNIQUE, SQLITE_MISMATCH
         assert_eq!(classify_sqlite(2067), FaultKind::Bug);
         assert_eq!(classify_sqlite(20), FaultKind::Bug);
