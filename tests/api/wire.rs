@@ -203,3 +203,23 @@ async fn an_answer_cut_off_mid_body_is_502_counted_as_malformed() {
     assert_eq!(app.login("abc").await.status(), 502);
     assert!(malformed(&crate::metrics::scrape(&app).await) >= before + 1.0);
 }
+
+e2e_test! {
+    async fn answers_up_to_64_kib_are_read_and_larger_ones_refused() {
+        for (padding, status) in [(60 * 1024, 200), (70 * 1024, 502)] {
+            let body = json!({
+                "openid": "oAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "session_key": "abc==",
+                "padding": "x".repeat(padding),
+            });
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .and(path("/sns/jscode2session"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(body))
+                .mount(&server)
+                .await;
+            let app = app_against(&server).await;
+            assert_eq!(app.login("abc").await.status(), status, "{padding} bytes of padding");
+        }
+    }
+}
