@@ -169,3 +169,52 @@ impl Db {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ImportWrite;
+    use crate::store::{CompanyRecord, UserRecord};
+
+    fn company() -> CompanyRecord {
+        CompanyRecord {
+            company_id: "C1".into(),
+            company_name: String::new(),
+            created: String::new(),
+            updated: String::new(),
+        }
+    }
+
+    fn user() -> UserRecord {
+        UserRecord {
+            id: "u".into(),
+            users_id: String::new(),
+            openid: String::new(),
+            users_type: String::new(),
+            users_name: String::new(),
+            users_phone: String::new(),
+            users_picture: String::new(),
+            company_id: None,
+            token_key: String::new(),
+            created: String::new(),
+            updated: String::new(),
+            email: String::new(),
+            email_visibility: false,
+            verified: false,
+        }
+    }
+
+    /// The progress bar's length: every row written, whatever its table.
+    #[test]
+    fn the_rows_to_write_count_every_table() {
+        let write = ImportWrite {
+            auth_secret: Some("secret".into()),
+            new_companies: vec![company()],
+            changed_companies: vec![company(); 2],
+            new_users: vec![user(); 3],
+            changed_users: vec![user(); 4],
+            extra_fields: vec![(String::new(), String::new(), String::new()); 5],
+        };
+        assert_eq!(write.rows(), 15);
+        assert_eq!(ImportWrite::default().rows(), 0);
+    }
+}
