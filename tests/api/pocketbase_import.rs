@@ -301,3 +301,42 @@ e2e_test! {
         assert_eq!(app.count_sql("SELECT COUNT(*) FROM tbl_auth_users").await, 1);
     }
 }
+
+/// A source from an older schema, without the optional `users_picture` and `emailVisibility`
+/// columns: they import as empty, and the rest as it was.
+#[tokio::test]
+async fn a_source_without_an_optional_column_imports_it_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, _) = pocketbase_dir(dir.path()).await;
+    sql_on_source(
+        &source,
+        "ALTER TABLE tbl_auth_users DROP COLUMN users_picture; \
+         ALTER TABLE tbl_auth_users DROP COLUMN emailVisibility;",
+    )
+    .await;
+    let (_, db) = target(dir.path()).await;
+    let report = run_import(&db, &source, |_| {}).await.unwrap();
+    assert_eq!(report.users.new, 2);
+    let alice = db.find_user_by_id(ALICE_ID).await.unwrap().unwrap();
+    assert_eq!(
+        (alice.users_name.as_str(), alice.users_picture.as_str()),
+        ("爱丽丝", "")
+    );
+    assert!(!alice.email_visibility);
+}
+
+/// Without a column this service cannot do without, nothing is imported and the message names it.
+#[tokio::test]
+async fn a_source_without_a_required_column_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, _) = pocketbase_dir(dir.path()).await;
+    sql_on_source(
+        &source,
+        "DROP INDEX idx_tbl_auth_users_openid; ALTER TABLE tbl_auth_users DROP COLUMN openid;",
+    )
+    .await;
+    let (_, db) = target(dir.path()).await;
+    let err = run_import(&db, &source, |_| {}).await.unwrap_err();
+    assert!(err.to_string().contains("no 'openid' column"), "{err}");
+    assert_eq!(db.import_target().await.unwrap().users.len(), 0);
+}
