@@ -45,7 +45,7 @@ order=(auth users api guards wechat sim health import store)
 declare -A first_pass=(
     [health]='store:: probes:: durability:: backends:: faults:: system:: metrics::'
     [import]='store:: pocketbase'
-    [store]='--skip wechat_faults'
+    [store]='store:: login:: profile:: refresh:: openid:: id_clash:: scale_out:: durability:: backends:: guards:: probes:: startup_log:: pocketbase_import::'
 )
 # `--workspace` lets e2e (not a default member) be named. `-C` goes to the build as well as to
 # the test run, so the service's other test binaries are neither linked nor run; `api` is e2e's
