@@ -59,7 +59,19 @@ fn create_private_file(path: &Path) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_in_memory;
+    use super::{is_in_memory, prepare_sqlite_file};
+
+    #[test]
+    fn an_existing_file_is_kept_and_one_that_cannot_be_created_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let existing = dir.path().join("bai.db");
+        std::fs::write(&existing, b"data").unwrap();
+        prepare_sqlite_file(&existing).unwrap();
+        assert_eq!(std::fs::read(&existing).unwrap(), b"data");
+        // A name longer than any file system allows (ENAMETOOLONG, even for root).
+        let impossible = dir.path().join("x".repeat(300));
+        assert!(prepare_sqlite_file(&impossible).is_err());
+    }
 
     #[test]
     fn both_spellings_of_an_in_memory_database_are_recognised() {
