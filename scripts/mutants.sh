@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 declare -A files=(
     [auth]='service/src/auth/**'
     [users]='service/src/users/**'
-    [api]='service/src/api/errors.rs service/src/api/edge.rs'
+    [api]='service/src/api/errors.rs service/src/api/edge.rs service/src/api/bearer.rs'
     [guards]='service/src/store/guards.rs'
     [wechat]='service/src/wechat/**'
     [sim]='wechat-sim/src/state/**'
@@ -83,7 +83,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 critical_paths=(service/src/auth service/src/users service/src/store service/src/api/errors.rs
-    service/src/api/edge.rs service/src/wechat wechat-sim/src/state)
+    service/src/api/edge.rs service/src/api/bearer.rs service/src/wechat wechat-sim/src/state)
 if [[ -n "$in_diff" ]]; then
     # Before anything is installed or built: a commit that changes no critical code costs nothing.
     if ! git rev-parse --verify --quiet "$in_diff^{commit}" >/dev/null; then
