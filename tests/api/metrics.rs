@@ -38,8 +38,31 @@ fn value(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     })
 }
 
-pub fn count(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+fn count(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     value(scrape, name, labels).unwrap_or(0.0)
+}
+
+/// One series, read before something happens, so that a test can say how much it grew since.
+/// Other tests' apps share the recorder, so growth is at least what this test did, not exactly.
+pub struct Series<'a> {
+    name: &'a str,
+    labels: &'a [(&'a str, &'a str)],
+    before: f64,
+}
+
+impl<'a> Series<'a> {
+    pub async fn watch(app: &TestApp, name: &'a str, labels: &'a [(&'a str, &'a str)]) -> Self {
+        let before = count(&scrape(app).await, name, labels);
+        Self {
+            name,
+            labels,
+            before,
+        }
+    }
+
+    pub async fn growth(&self, app: &TestApp) -> f64 {
+        count(&scrape(app).await, self.name, self.labels) - self.before
+    }
 }
 
 e2e_test! {
@@ -89,18 +112,16 @@ e2e_test! {
 #[tokio::test]
 async fn a_failed_wechat_call_is_counted_by_its_class_never_its_errcode() {
     let app = spawn_measured_app().await;
-    let rejected = |s: &str| {
-        count(
-            s,
-            "bai_wechat_calls_total",
-            &[("api", "code2session"), ("outcome", "errcode_request")],
-        )
-    };
-    let before = rejected(&scrape(&app).await);
+    let rejected = Series::watch(
+        &app,
+        "bai_wechat_calls_total",
+        &[("api", "code2session"), ("outcome", "errcode_request")],
+    )
+    .await;
     // The simulator answers an unknown code with errcode 40029.
     assert_eq!(app.login("never-minted").await.status(), 400);
+    assert!(rejected.growth(&app).await >= 1.0);
     let after = scrape(&app).await;
-    assert!(rejected(&after) >= before + 1.0, "{after}");
     let calls = after
         .lines()
         .filter(|l| l.starts_with("bai_wechat_calls_total{"));
@@ -110,14 +131,12 @@ async fn a_failed_wechat_call_is_counted_by_its_class_never_its_errcode() {
 #[tokio::test]
 async fn wrong_credentials_are_counted_apart_from_the_clients_bad_codes() {
     let app = spawn_measured_app().await;
-    let config = |s: &str| {
-        count(
-            s,
-            "bai_wechat_calls_total",
-            &[("api", "code2session"), ("outcome", "errcode_config")],
-        )
-    };
-    let before = config(&scrape(&app).await);
+    let config = Series::watch(
+        &app,
+        "bai_wechat_calls_total",
+        &[("api", "code2session"), ("outcome", "errcode_config")],
+    )
+    .await;
     for errcode in [40013, 40125, 41002] {
         app.sim
             .inject(wechat_sim::Fault::errcode("/sns/jscode2session", errcode))
@@ -125,19 +144,17 @@ async fn wrong_credentials_are_counted_apart_from_the_clients_bad_codes() {
         let code = app.sim.login_code("metrics-carol").await.code;
         assert_eq!(app.login(&code).await.status(), 502, "{errcode}");
     }
-    let after = scrape(&app).await;
-    assert!(config(&after) >= before + 3.0, "{after}");
+    assert!(config.growth(&app).await >= 3.0);
 }
 
 #[tokio::test]
 async fn a_held_claim_is_counted() {
     let app = spawn_measured_app().await;
-    let held = |s: &str| count(s, "bai_guard_claims_total", &[("event", "held")]);
-    let before = held(&scrape(&app).await);
+    let held = Series::watch(&app, "bai_guard_claims_total", &[("event", "held")]).await;
     let code = app.sim.login_code("metrics-bob").await.code;
     assert_eq!(app.login(&code).await.status(), 200);
     assert_eq!(app.login(&code).await.status(), 429);
-    assert!(held(&scrape(&app).await) >= before + 1.0);
+    assert!(held.growth(&app).await >= 1.0);
 }
 
 #[tokio::test]

@@ -11,18 +11,20 @@ async fn app_against(server: &MockServer) -> crate::helpers::TestApp {
     spawn_app_with(move |s| s.wechat_api_base = Some(uri)).await
 }
 
+/// A WeChat that answers every code2session with `body`, as `text/plain` (as WeChat labels it).
+async fn wechat_answering_login(body: impl Into<String>) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/sns/jscode2session"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body.into(), "text/plain"))
+        .mount(&server)
+        .await;
+    server
+}
+
 e2e_test! {
     async fn a_string_errcode_in_a_text_plain_body_is_understood() {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/sns/jscode2session"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(
-                r#"{"errcode":"40029","errmsg":"invalid code"}"#,
-                "text/plain",
-            ))
-            .expect(1)
-            .mount(&server)
-            .await;
+        let server = wechat_answering_login(r#"{"errcode":"40029","errmsg":"invalid code"}"#).await;
         let app = app_against(&server).await;
         let response = app.login("abc").await;
         assert_eq!(response.status(), 400);
@@ -36,12 +38,7 @@ e2e_test! {
             r#"{"openid":"","session_key":"abc=="}"#,
             r#"{"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
         ] {
-            let server = MockServer::start().await;
-            Mock::given(method("GET"))
-                .and(path("/sns/jscode2session"))
-                .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/plain"))
-                .mount(&server)
-                .await;
+            let server = wechat_answering_login(body).await;
             let app = app_against(&server).await;
             assert_eq!(app.login("abc").await.status(), 502, "{body}");
         }
@@ -50,15 +47,10 @@ e2e_test! {
 
 e2e_test! {
     async fn a_numeric_country_code_and_legacy_errcode_zero_are_accepted() {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/sns/jscode2session"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(
-                r#"{"errcode":0,"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA","session_key":"abc==","expires_in":7200}"#,
-                "text/plain",
-            ))
-            .mount(&server)
-            .await;
+        let server = wechat_answering_login(
+            r#"{"errcode":0,"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA","session_key":"abc==","expires_in":7200}"#,
+        )
+        .await;
         Mock::given(method("POST"))
             .and(path("/cgi-bin/stable_token"))
             .respond_with(
@@ -91,15 +83,10 @@ e2e_test! {
 
 /// A WeChat whose code2session and token calls succeed, and whose phone answer is `phone_info`.
 async fn wechat_answering_phone_info(phone_info: Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/sns/jscode2session"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            r#"{"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA","session_key":"abc=="}"#,
-            "text/plain",
-        ))
-        .mount(&server)
-        .await;
+    let server = wechat_answering_login(
+        r#"{"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAAA","session_key":"abc=="}"#,
+    )
+    .await;
     Mock::given(method("POST"))
         .and(path("/cgi-bin/stable_token"))
         .respond_with(
@@ -192,16 +179,14 @@ async fn an_answer_cut_off_mid_body_is_502_counted_as_malformed() {
         s.metrics_addr = Some("127.0.0.1:0".into());
     })
     .await;
-    let malformed = |scrape: &str| {
-        crate::metrics::count(
-            scrape,
-            "bai_wechat_calls_total",
-            &[("api", "code2session"), ("outcome", "malformed")],
-        )
-    };
-    let before = malformed(&crate::metrics::scrape(&app).await);
+    let malformed = crate::metrics::Series::watch(
+        &app,
+        "bai_wechat_calls_total",
+        &[("api", "code2session"), ("outcome", "malformed")],
+    )
+    .await;
     assert_eq!(app.login("abc").await.status(), 502);
-    assert!(malformed(&crate::metrics::scrape(&app).await) >= before + 1.0);
+    assert!(malformed.growth(&app).await >= 1.0);
 }
 
 e2e_test! {
@@ -215,12 +200,7 @@ e2e_test! {
         for (len, status) in [(LIMIT, 200), (LIMIT + 1, 502)] {
             let body = answer(len);
             assert_eq!(body.len(), len);
-            let server = MockServer::start().await;
-            Mock::given(method("GET"))
-                .and(path("/sns/jscode2session"))
-                .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
-                .mount(&server)
-                .await;
+            let server = wechat_answering_login(body).await;
             let app = app_against(&server).await;
             assert_eq!(app.login("abc").await.status(), status, "an answer of {len} bytes");
         }
