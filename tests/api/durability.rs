@@ -111,10 +111,18 @@ e2e_test! {
         let answered = AtomicUsize::new(0);
         let progress = Notify::new();
         // A few at a time, so that the fault lands while logins are in flight.
-        let in_flight = Semaphore::new(4);
+        const IN_FLIGHT: usize = 4;
+        let in_flight = Semaphore::new(IN_FLIGHT);
+        // The logins that cannot have started before the fault lands wait for it, so that it
+        // hits some on a loaded machine too (else all could be answered while it is installed).
+        let (fault_installed, fault_seen) = tokio::sync::watch::channel(false);
         let login = |i: usize| {
             let (app, answered, progress, in_flight) = (&app, &answered, &progress, &in_flight);
+            let mut fault_seen = fault_seen.clone();
             async move {
+                if i >= BEFORE_FAULT + IN_FLIGHT {
+                    fault_seen.wait_for(|&installed| installed).await.unwrap();
+                }
                 let _permit = in_flight.acquire().await.unwrap();
                 let user = format!("user{i}");
                 let code = app.sim.login_code(&user).await.code;
@@ -132,6 +140,7 @@ e2e_test! {
                 progress.notified().await;
             }
             fail_user_commits(&mut side).await;
+            fault_installed.send_replace(true);
         };
         let (results, ()) = tokio::join!(futures::future::join_all((0..LOGINS).map(login)), inject);
 
@@ -167,20 +176,18 @@ async fn a_locked_sqlite_database_answers_503_then_recovers_without_a_restart() 
     .await;
     let alice = app.token_for("alice").await;
     let mut side = Side::open(&app).await;
-    let locked_writes = |scrape: &str| {
-        crate::metrics::count(
-            scrape,
-            "bai_db_query_errors_total",
-            &[("cause", "locked"), ("operation", "write")],
-        )
-    };
-    let before = locked_writes(&crate::metrics::scrape(&app).await);
+    let locked_writes = crate::metrics::Series::watch(
+        &app,
+        "bai_db_query_errors_total",
+        &[("cause", "locked"), ("operation", "write")],
+    )
+    .await;
     // Another process holds the write lock longer than the busy timeout.
     side.run("BEGIN EXCLUSIVE").await;
     let code = app.sim.login_code("bob").await.code;
     assert_unavailable(app.login(&code).await).await;
     // Counted under its cause class, for the operator's alert (docs/operations.md).
-    assert!(locked_writes(&crate::metrics::scrape(&app).await) >= before + 1.0);
+    assert!(locked_writes.growth(&app).await >= 1.0);
     let profile = app.profile_body("alice", "13800138000").await;
     assert_unavailable(app.profile(&alice, &profile).await).await;
     assert_eq!(health(&app).await, 503);
