@@ -43,6 +43,7 @@ order=(auth users api guards wechat sim health import store)
 # whole suite (`--iterate`), on PostgreSQL too when BAI_TEST_POSTGRES_URL is set. Measured on
 # `health`: 7-9 s of tests per mutant instead of 35-45 s.
 declare -A first_pass=(
+    [wechat]='wechat:: login:: profile:: refresh:: metrics:: overload:: rate_limit:: scale_out:: wechat_faults:: wire:: startup_log::'
     [users]='users:: ids:: sanitize:: masking:: login:: profile:: refresh:: openid:: id_clash:: tokens:: errors:: forge:: guards:: wechat_faults:: wire:: rate_limit:: snapshot_contract:: pocketbase'
     [health]='store:: probes:: durability:: backends:: faults:: system:: metrics::'
     [import]='store:: pocketbase'
