@@ -138,6 +138,16 @@ run_area() {
     [[ -n "$diff" ]] && args+=(--in-diff "$diff")
     local out="target/mutants/$area"
     mkdir -p "$out"
+    # cargo-mutants passes when nothing matches; a whole area matching nothing means its files
+    # moved (or a typo here), which must not read as a clean run.
+    if [[ -z "$diff" ]]; then
+        local list_args=("${args[@]}")
+        [[ "$area" == sim ]] && list_args+=(--package wechat-sim)
+        if [[ -z "$(cargo mutants --list "${list_args[@]}")" ]]; then
+            echo "mutants: $area (${files[$area]}) has no mutants: did its files move?" >&2
+            return 1
+        fi
+    fi
     local filters=()
     [[ -z "$diff" && -n "${first_pass[$area]:-}" ]] && read -ra filters <<<"${first_pass[$area]}"
     if [[ ${#filters[@]} -eq 0 ]]; then
