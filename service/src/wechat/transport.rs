@@ -37,3 +37,64 @@ pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<Vec<u8>, We
     }
     Ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::send;
+    use crate::wechat::WechatError;
+
+    /// A server that answers its first request with `raw` bytes, then hangs up.
+    fn server_answering(raw: &'static [u8]) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            // The whole request first: unread bytes would turn the hang-up into a reset.
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).unwrap();
+                if n == 0 {
+                    return;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            socket.write_all(raw).unwrap();
+        });
+        format!("http://{address}/")
+    }
+
+    async fn get(url: &str) -> Result<Vec<u8>, WechatError> {
+        send(reqwest::Client::new().get(url)).await
+    }
+
+    #[tokio::test]
+    async fn a_whole_answer_is_read() {
+        let url = server_answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        assert_eq!(get(&url).await.unwrap(), b"{}");
+    }
+
+    /// WeChat answered, but not all of it: malformed (its metric label), not unreachable.
+    #[tokio::test]
+    async fn an_answer_cut_off_mid_body_is_malformed() {
+        let url = server_answering(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"openid\"");
+        assert!(matches!(get(&url).await, Err(WechatError::Malformed(_))));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unreachable() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        assert!(matches!(get(&url).await, Err(WechatError::Unreachable(_))));
+    }
+
+    #[tokio::test]
+    async fn a_status_other_than_200_is_a_failure_of_its_own() {
+        let url =
+            server_answering(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+        assert!(matches!(get(&url).await, Err(WechatError::HttpStatus(503))));
+    }
+}
