@@ -66,6 +66,15 @@ file_args() {
     done
 }
 
+# The mutants of area $1 (one per line), narrowed by any further cargo-mutants arguments.
+list_mutants() {
+    local area="$1" args=()
+    shift
+    mapfile -t args < <(file_args "$area")
+    [[ "$area" == sim ]] && args+=(--package wechat-sim)
+    cargo mutants --list "${args[@]}" "$@"
+}
+
 areas=()
 extra=()
 in_diff=""
@@ -141,9 +150,7 @@ run_area() {
     # cargo-mutants passes when nothing matches; a whole area matching nothing means its files
     # moved (or a typo here), which must not read as a clean run.
     if [[ -z "$diff" ]]; then
-        local list_args=("${args[@]}")
-        [[ "$area" == sim ]] && list_args+=(--package wechat-sim)
-        if [[ -z "$(cargo mutants --list "${list_args[@]}")" ]]; then
+        if [[ -z "$(list_mutants "$area")" ]]; then
             echo "mutants: $area (${files[$area]}) has no mutants: did its files move?" >&2
             return 1
         fi
@@ -189,10 +196,7 @@ git diff "$in_diff" -- "${critical_paths[@]}" >"$diff_file"
 declare -A counts=()
 total=0
 for area in "${order[@]}"; do
-    list_args=()
-    mapfile -t list_args < <(file_args "$area")
-    [[ "$area" == sim ]] && list_args+=(--package wechat-sim)
-    n=$(cargo mutants --list "${list_args[@]}" --in-diff "$diff_file" | wc -l)
+    n=$(list_mutants "$area" --in-diff "$diff_file" | wc -l)
     counts[$area]=$n
     total=$((total + n))
 done

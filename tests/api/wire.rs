@@ -28,6 +28,7 @@ e2e_test! {
         let app = app_against(&server).await;
         let response = app.login("abc").await;
         assert_eq!(response.status(), 400);
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
     }
 }
 
